@@ -1,0 +1,119 @@
+/**
+ * The registry's one error type, and one subclass per wire code of the OCI Distribution
+ * Specification. The HTTP layer renders them; nothing else knows about status lines.
+ */
+
+export type ErrorCode =
+  | "BLOB_UNKNOWN"
+  | "BLOB_UPLOAD_INVALID"
+  | "BLOB_UPLOAD_UNKNOWN"
+  | "DIGEST_INVALID"
+  | "MANIFEST_BLOB_UNKNOWN"
+  | "MANIFEST_INVALID"
+  | "MANIFEST_UNKNOWN"
+  | "NAME_INVALID"
+  | "NAME_UNKNOWN"
+  | "SIZE_INVALID"
+  | "UNAUTHORIZED"
+  | "DENIED"
+  | "UNSUPPORTED"
+  | "TOOMANYREQUESTS";
+
+/** Where an upload session stands, for errors that must tell the client how to resume. */
+export interface UploadPosition {
+  repository: string;
+  id: string;
+  size: number;
+}
+
+export class RegistryError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+
+  constructor(status: number, code: ErrorCode, message: string, detail?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export class BlobUnknown extends RegistryError {
+  constructor(digest: string) {
+    super(404, "BLOB_UNKNOWN", "blob unknown to registry", { digest });
+  }
+}
+
+export class BlobUploadInvalid extends RegistryError {
+  constructor(message: string) {
+    super(400, "BLOB_UPLOAD_INVALID", message);
+  }
+}
+
+/** 416: a chunk that does not start where the session stands, or a session busy elsewhere. */
+export class UploadRangeInvalid extends RegistryError {
+  readonly position: UploadPosition;
+
+  constructor(position: UploadPosition, message = "chunk out of order") {
+    super(416, "BLOB_UPLOAD_INVALID", message, { size: position.size });
+    this.position = position;
+  }
+}
+
+export class BlobUploadUnknown extends RegistryError {
+  constructor(id: string) {
+    super(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", { id });
+  }
+}
+
+export class DigestInvalid extends RegistryError {
+  constructor(message = "provided digest did not match uploaded content", detail?: unknown) {
+    super(400, "DIGEST_INVALID", message, detail);
+  }
+}
+
+export class ManifestBlobUnknown extends RegistryError {
+  constructor(digest: string) {
+    super(400, "MANIFEST_BLOB_UNKNOWN", "manifest references a blob unknown to registry", {
+      digest,
+    });
+  }
+}
+
+export class ManifestInvalid extends RegistryError {
+  constructor(message: string, status = 400) {
+    super(status, "MANIFEST_INVALID", message);
+  }
+}
+
+export class ManifestUnknown extends RegistryError {
+  constructor(reference: string) {
+    super(404, "MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  }
+}
+
+export class NameInvalid extends RegistryError {
+  constructor(name: string) {
+    super(400, "NAME_INVALID", "invalid repository name", { name });
+  }
+}
+
+export class NameUnknown extends RegistryError {
+  constructor(name: string) {
+    super(404, "NAME_UNKNOWN", "repository name not known to registry", { name });
+  }
+}
+
+export class SizeInvalid extends RegistryError {
+  constructor(message: string) {
+    super(400, "SIZE_INVALID", message);
+  }
+}
+
+export class Unsupported extends RegistryError {
+  constructor(message: string, status = 400) {
+    super(status, "UNSUPPORTED", message);
+  }
+}
