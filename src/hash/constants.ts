@@ -31,7 +31,9 @@ export function rootFractions(count: number, degree: bigint, bits: bigint): bigi
 
 /** Splits 64-bit values into an array of signed 32-bit halves: high, low, high, low, … */
 export function toHalves(values: bigint[]): Int32Array {
-  return Int32Array.from(values.flatMap((v) => [Number(BigInt.asIntN(32, v >> 32n)), Number(BigInt.asIntN(32, v))]));
+  return Int32Array.from(
+    values.flatMap((v) => [Number(BigInt.asIntN(32, v >> 32n)), Number(BigInt.asIntN(32, v))]),
+  );
 }
 
 export function toInt32(values: bigint[]): Int32Array {

@@ -35,7 +35,8 @@ export abstract class Sha2Base implements ResumableHasher {
     if (this.#pendingLength > 0) offset = this.#fill(data);
 
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const wholeEnd = offset + Math.floor((data.length - offset) / this.#blockSize) * this.#blockSize;
+    const wholeEnd =
+      offset + Math.floor((data.length - offset) / this.#blockSize) * this.#blockSize;
     for (; offset < wholeEnd; offset += this.#blockSize) this.compress(view, offset);
 
     this.#pending.set(data.subarray(offset), this.#pendingLength);

@@ -27,8 +27,7 @@ export class Sha512 extends Sha2Base {
       const xh = w[i - 30] as number;
       const xl = w[i - 29] as number;
       const s0h = ((xh >>> 1) | (xl << 31)) ^ ((xh >>> 8) | (xl << 24)) ^ (xh >>> 7);
-      const s0l =
-        ((xl >>> 1) | (xh << 31)) ^ ((xl >>> 8) | (xh << 24)) ^ ((xl >>> 7) | (xh << 25));
+      const s0l = ((xl >>> 1) | (xh << 31)) ^ ((xl >>> 8) | (xh << 24)) ^ ((xl >>> 7) | (xh << 25));
       const yh = w[i - 4] as number;
       const yl = w[i - 3] as number;
       const s1h = ((yh >>> 19) | (yl << 13)) ^ ((yl >>> 29) | (yh << 3)) ^ (yh >>> 6);
@@ -45,10 +44,21 @@ export class Sha512 extends Sha2Base {
   #rounds(w: Int32Array): void {
     const h = this.#h;
     let [ah, al, bh, bl, ch, cl, dh, dl] = [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]] as Quad;
-    let [eh, el, fh, fl, gh, gl, hh, hl] = [h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]] as Quad;
+    let [eh, el, fh, fl, gh, gl, hh, hl] = [
+      h[8],
+      h[9],
+      h[10],
+      h[11],
+      h[12],
+      h[13],
+      h[14],
+      h[15],
+    ] as Quad;
     for (let i = 0; i < 160; i += 2) {
-      const e1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
-      const e1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
+      const e1h =
+        ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
+      const e1l =
+        ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
       const t1l = u(hl) + u(e1l) + u((el & fl) ^ (~el & gl)) + u(K[i + 1]) + u(w[i + 1]);
       const t1h =
         hh + e1h + ((eh & fh) ^ (~eh & gh)) + (K[i] as number) + (w[i] as number) + carry(t1l);

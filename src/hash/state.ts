@@ -52,5 +52,7 @@ export function toHex(bytes: Uint8Array): string {
 
 function fromHex(hex: string): Uint8Array {
   if (!/^(?:[0-9a-f]{2})*$/.test(hex)) throw new Error("malformed hash state");
-  return Uint8Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+  return Uint8Array.from({ length: hex.length / 2 }, (_, i) =>
+    parseInt(hex.slice(i * 2, i * 2 + 2), 16),
+  );
 }

@@ -14,7 +14,11 @@ export function blobRoutes(registry: Registry): Hono<AppEnv> {
     const name = repositoryName(c);
     const digest = parseDigest(param(c, "digest"));
     const headers = { "Docker-Content-Digest": digest.value, ETag: `"${digest.value}"` };
-    const common = { ...headers, "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream" };
+    const common = {
+      ...headers,
+      "Accept-Ranges": "bytes",
+      "Content-Type": "application/octet-stream",
+    };
 
     if (c.req.method === "HEAD") {
       const info = await registry.blobs.stat(name, digest);

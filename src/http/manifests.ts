@@ -17,10 +17,14 @@ export function manifestRoutes(registry: Registry): Hono<AppEnv> {
     const name = repositoryName(c);
     const reference = parseReference(param(c, "reference"));
     if (c.req.method === "HEAD") {
-      return new Response(null, { headers: manifestHeaders(await manifests.head(name, reference)) });
+      return new Response(null, {
+        headers: manifestHeaders(await manifests.head(name, reference)),
+      });
     }
+    // Read whole (at most 4 MiB) so that every runtime keeps the Content-Length header.
     const manifest = await manifests.get(name, reference);
-    return new Response(manifest.body.body, { headers: manifestHeaders(manifest) });
+    const bytes = await manifest.body.arrayBuffer();
+    return new Response(bytes, { headers: manifestHeaders(manifest) });
   });
 
   app.put(path, async (c) => {

@@ -4,7 +4,7 @@ import { BlobUploadInvalid, SizeInvalid, Unsupported } from "../registry/errors"
 import type { IncomingBytes } from "../registry/uploads";
 import type { ByteRange } from "../storage/storage";
 
-const CONTENT_RANGE = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/;
+const CONTENT_RANGE = /^(?:bytes )?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/;
 const RANGE = /^bytes=(\d*)-(\d*)$/;
 const DIGITS = /^\d+$/;
 

@@ -66,10 +66,7 @@ function parseJson(bytes: Uint8Array): Json {
   return document;
 }
 
-/**
- * The body's `mediaType` wins; a `Content-Type` naming a manifest type must agree with it. With
- * neither, an OCI document is recognised by its shape (the field is optional in the OCI spec).
- */
+/** The body's `mediaType` wins; a `Content-Type` naming a manifest type must agree with it. */
 function resolveMediaType(document: Json, contentType: string | undefined): string {
   const declared = document.mediaType;
   if (declared !== undefined && typeof declared !== "string") {
@@ -82,8 +79,6 @@ function resolveMediaType(document: Json, contentType: string | undefined): stri
   }
   if (declared !== undefined) return declared;
   if (headerType) return headerType;
-  if (Array.isArray(document.manifests)) return MEDIA_TYPES.ociIndex;
-  if (isObject(document.config)) return MEDIA_TYPES.ociManifest;
   throw new ManifestInvalid("manifest media type unknown: set mediaType or Content-Type");
 }
 

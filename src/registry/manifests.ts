@@ -10,12 +10,7 @@ import type { HashEngine } from "../hash/hasher";
 import type { ObjectStorage, StoredObject, StoredObjectBody } from "../storage/storage";
 import type { BlobStore } from "./blobs";
 import { type Digest, looksLikeDigest, makeDigest, parseDigest } from "./digest";
-import {
-  DigestInvalid,
-  ManifestBlobUnknown,
-  ManifestUnknown,
-  NameUnknown,
-} from "./errors";
+import { DigestInvalid, ManifestBlobUnknown, ManifestUnknown, NameUnknown } from "./errors";
 import { layout } from "./layout";
 import { type Descriptor, type ParsedManifest, parseManifest } from "./manifest-parser";
 import { checkTag } from "./names";
@@ -80,7 +75,10 @@ export class ManifestStore {
   }
 
   /** The manifest's bytes and facts, or `MANIFEST_UNKNOWN`/`NAME_UNKNOWN`. */
-  async get(name: string, reference: Reference): Promise<ManifestInfo & { body: StoredObjectBody }> {
+  async get(
+    name: string,
+    reference: Reference,
+  ): Promise<ManifestInfo & { body: StoredObjectBody }> {
     const object = await this.#storage.get(this.#key(name, reference));
     if (!object) throw await this.#unknown(name, reference);
     return { ...infoOf(object, reference), body: object };

@@ -209,7 +209,8 @@ export class Uploads {
       carry,
       hash: received.hasher.save(),
     });
-    if (before.carry) await this.#storage.delete(layout.uploadCarry(before.id, before.carry.attempt));
+    if (before.carry)
+      await this.#storage.delete(layout.uploadCarry(before.id, before.carry.attempt));
     return after;
   }
 
@@ -275,7 +276,10 @@ export class Uploads {
   /** Deletes the session and its carries; with `abort`, its unfinished multipart upload too. */
   async #discard(session: UploadSession, options: { abort: boolean }): Promise<void> {
     await this.#sessions.delete(session.id);
-    if (options.abort) await this.#resumeMultipart(session)?.abort().catch(() => undefined);
+    if (options.abort)
+      await this.#resumeMultipart(session)
+        ?.abort()
+        .catch(() => undefined);
     const carries = await this.#storage.list({ prefix: `${layout.upload(session.id)}/` });
     if (carries.objects.length) await this.#storage.delete(carries.objects.map((o) => o.key));
   }
