@@ -30,10 +30,17 @@ const server = Bun.serve({
 });
 consoleLogger.info("listening", { port: server.port, dataDir, hashEngine: hashEngine.name });
 
-/** Stops taking connections and lets requests in flight finish before exiting. */
+/**
+ * Stops taking connections and lets requests in flight finish, for at most `SHUTDOWN_TIMEOUT`
+ * seconds; then closes what is left. A cut upload fails cleanly: its session keeps the bytes of
+ * its last completed request.
+ */
 async function shutdown(signal: string): Promise<void> {
   consoleLogger.info("shutting down", { signal });
+  const timeout = Number(process.env.SHUTDOWN_TIMEOUT ?? 30) * 1000;
+  const force = setTimeout(() => void server.stop(true), timeout);
   await server.stop(false);
+  clearTimeout(force);
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -17,6 +17,8 @@ export interface RegistryServer {
   dataDir: string | null;
   /** Stops the process and starts it again on the same port and data. */
   restart(): Promise<void>;
+  /** Sends a signal to the server process; resolves with its exit code once it exits. */
+  signal(name: "SIGTERM" | "SIGINT"): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,10 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
       await stopProcess(proc);
       proc = await spawnServer(env, port);
     },
+    async signal(name) {
+      proc.kill(name);
+      return proc.exited;
+    },
     async stop() {
       await stopProcess(proc);
       await rm(dataDir, { recursive: true, force: true });
@@ -54,6 +60,7 @@ function externalServer(url: string): RegistryServer {
     url,
     dataDir: null,
     restart: () => Promise.reject(new Error("cannot restart a server given by REGISTRY_URL")),
+    signal: () => Promise.reject(new Error("cannot signal a server given by REGISTRY_URL")),
     stop: () => Promise.resolve(),
   };
 }
@@ -86,6 +93,7 @@ async function waitUntilReady(url: string, proc: Subprocess) {
 }
 
 async function stopProcess(proc: Subprocess) {
+  if (proc.exitCode !== null) return;
   proc.kill("SIGTERM");
   const killer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
   await proc.exited;
