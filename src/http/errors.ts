@@ -5,6 +5,7 @@
 import type { AppContext as Context } from "./env";
 import { RangeNotSatisfiable } from "../registry/blobs";
 import { RegistryError, UploadRangeInvalid, Unsupported } from "../registry/errors";
+import { jsonBody } from "./json";
 import type { Logger } from "./logger";
 import { locations } from "./paths";
 import { uploadHeaders } from "./uploads";
@@ -34,8 +35,7 @@ function headersFor(error: RegistryError): Record<string, string> {
 
 function respond(c: Context, error: RegistryError, headers: Record<string, string>): Response {
   const entry = { code: error.code, message: error.message, detail: error.detail };
-  const body = JSON.stringify({ errors: [entry] });
-  return c.body(body, error.status as 400, { ...headers, "Content-Type": "application/json" });
+  return jsonBody(c, { errors: [entry] }, error.status as 400, headers);
 }
 
 function describe(error: unknown): string {

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { parseDigest } from "../registry/digest";
 import type { Registry } from "../registry/registry";
 import type { AppContext, AppEnv } from "./env";
+import { jsonBody } from "./json";
 import { locations, NAME, param, repositoryName } from "./paths";
 import { paging } from "./request";
 
@@ -21,7 +22,7 @@ export function listingRoutes(registry: Registry): Hono<AppEnv> {
     const page = await registry.tags.list(name, { limit, last });
     const next = page.more ? page.items.at(-1) : undefined;
     linkNext(c, locations.tags(name), limit, next);
-    return c.json({ name, tags: page.items });
+    return jsonBody(c, { name, tags: page.items });
   });
 
   app.get("/v2/_catalog", async (c) => {
@@ -29,7 +30,7 @@ export function listingRoutes(registry: Registry): Hono<AppEnv> {
     const page = await registry.catalog.list({ limit, last });
     const next = page.more ? page.items.at(-1) : undefined;
     linkNext(c, locations.catalog(), limit, next);
-    return c.json({ repositories: page.items });
+    return jsonBody(c, { repositories: page.items });
   });
 
   app.get(`/v2/${NAME}/referrers/:digest`, async (c) => {
@@ -43,7 +44,7 @@ export function listingRoutes(registry: Registry): Hono<AppEnv> {
     linkNext(c, path, limit, page.next, artifactType ? { artifactType } : {});
     if (artifactType) c.header("OCI-Filters-Applied", "artifactType");
     const index = { schemaVersion: 2, mediaType: INDEX_TYPE, manifests: page.descriptors };
-    return c.body(JSON.stringify(index), 200, { "Content-Type": INDEX_TYPE });
+    return jsonBody(c, index, 200, { "Content-Type": INDEX_TYPE });
   });
 
   return app;

@@ -1,5 +1,5 @@
 /**
- * An `ObjectStorage` held in memory, for tests. It follows R2's rules (see rules.ts) in every
+ * An `ObjectStorage` held in memory, for tests. It follows R2's rules (see rules/) in every
  * point, so that what passes here passes on R2: the same key limit, ranges, conditional puts,
  * list order and pages, and multipart part rules.
  */
@@ -105,13 +105,7 @@ export class MemoryStorage implements ObjectStorage {
       if (page.offer(entry.bytes, entry.key) === "full") break;
     }
     const include = new Set(options.include);
-    const objects = page.keys.map((key) => listed(this.#objects.get(key)?.object, include));
-    return {
-      objects: objects.filter((object) => object !== undefined),
-      delimitedPrefixes: page.delimitedPrefixes,
-      truncated: page.truncated,
-      ...(page.cursor !== undefined && { cursor: page.cursor }),
-    };
+    return page.result(page.keys.map((key) => listed(this.#objects.get(key)?.object, include)));
   }
 
   async createMultipartUpload(
