@@ -1,7 +1,7 @@
 /** `GET /v2/`: the version check every client starts with. */
 import { Hono } from "hono";
 import type { AppEnv } from "./env";
-import { jsonBody } from "./json";
+import { jsonBody } from "./responses";
 
 export function baseRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

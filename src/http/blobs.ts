@@ -4,6 +4,7 @@ import { parseDigest } from "../registry/digest";
 import { BlobUnknown } from "../registry/errors";
 import type { Registry } from "../registry/registry";
 import type { AppEnv } from "./env";
+import { emptyBody } from "./responses";
 import { NAME, param, repositoryName } from "./paths";
 import { byteRange } from "./request";
 
@@ -44,7 +45,7 @@ export function blobRoutes(registry: Registry): Hono<AppEnv> {
     const name = repositoryName(c);
     const digest = parseDigest(param(c, "digest"));
     if (!(await registry.blobs.unlink(name, digest))) throw new BlobUnknown(digest.value);
-    return c.body(null, 202, { "Content-Length": "0" });
+    return emptyBody(c, 202);
   });
 
   return app;

@@ -5,7 +5,7 @@
 import type { AppContext as Context } from "./env";
 import { RangeNotSatisfiable } from "../registry/blobs";
 import { RegistryError, UploadRangeInvalid, Unsupported } from "../registry/errors";
-import { jsonBody } from "./json";
+import { jsonBody } from "./responses";
 import type { Logger } from "./logger";
 import { locations } from "./paths";
 import { uploadHeaders } from "./uploads";

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { parseDigest } from "../registry/digest";
 import type { Registry } from "../registry/registry";
 import type { AppContext, AppEnv } from "./env";
-import { jsonBody } from "./json";
+import { jsonBody } from "./responses";
 import { locations, NAME, param, repositoryName } from "./paths";
 import { paging } from "./request";
 

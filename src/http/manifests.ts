@@ -5,6 +5,7 @@ import { type ManifestInfo, MAX_MANIFEST_SIZE, parseReference } from "../registr
 import { checkTag } from "../registry/names";
 import type { Registry } from "../registry/registry";
 import type { AppEnv } from "./env";
+import { emptyBody } from "./responses";
 import { locations, NAME, param, repositoryName } from "./paths";
 import { readLimited } from "./request";
 
@@ -39,16 +40,15 @@ export function manifestRoutes(registry: Registry): Hono<AppEnv> {
     const headers: Record<string, string> = {
       Location: locations.manifest(name, result.digest.value),
       "Docker-Content-Digest": result.digest.value,
-      "Content-Length": "0",
     };
     if (result.subject) headers["OCI-Subject"] = result.subject.value;
     if (result.tags.length) headers["OCI-Tag"] = result.tags.join(", ");
-    return c.body(null, 201, headers);
+    return emptyBody(c, 201, headers);
   });
 
   app.delete(path, async (c) => {
     await manifests.delete(repositoryName(c), parseReference(param(c, "reference")));
-    return c.body(null, 202, { "Content-Length": "0" });
+    return emptyBody(c, 202);
   });
 
   return app;

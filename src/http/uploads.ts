@@ -9,6 +9,7 @@ import { DigestInvalid, type UploadPosition } from "../registry/errors";
 import { checkRepositoryName } from "../registry/names";
 import type { Registry } from "../registry/registry";
 import type { AppContext, AppEnv } from "./env";
+import { emptyBody } from "./responses";
 import { locations, NAME, param, repositoryName } from "./paths";
 import { incomingBytes } from "./request";
 
@@ -18,7 +19,6 @@ export function uploadHeaders(location: string, id: string, size: number): Recor
     Location: location,
     Range: `0-${Math.max(size - 1, 0)}`,
     "Docker-Upload-UUID": id,
-    "Content-Length": "0",
   };
 }
 
@@ -41,15 +41,17 @@ export function uploadRoutes(registry: Registry): Hono<AppEnv> {
     }
 
     const position = await uploads.start(name, parseAlgorithm(c.req.query("digest-algorithm")));
-    const headers = { ...progress(position), "OCI-Chunk-Min-Length": String(uploads.partSize) };
-    return c.body(null, 202, headers);
+    const { min, max } = uploads.chunkLengths;
+    const headers = { ...progress(position), "OCI-Chunk-Min-Length": String(min) };
+    if (max !== undefined) Object.assign(headers, { "OCI-Chunk-Max-Length": String(max) });
+    return emptyBody(c, 202, headers);
   };
   app.post(`/v2/${NAME}/blobs/uploads/`, open);
   app.post(`/v2/${NAME}/blobs/uploads`, open);
 
   app.patch(session, async (c) => {
     const position = await uploads.append(repositoryName(c), param(c, "id"), incomingBytes(c));
-    return c.body(null, 202, progress(position));
+    return emptyBody(c, 202, progress(position));
   });
 
   app.put(session, async (c) => {
@@ -80,9 +82,8 @@ function progress(position: UploadPosition): Record<string, string> {
 
 function created(c: AppContext, name: string, info: BlobInfo): Response {
   const digest = info.digest.value;
-  return c.body(null, 201, {
+  return emptyBody(c, 201, {
     Location: locations.blob(name, digest),
     "Docker-Content-Digest": digest,
-    "Content-Length": "0",
   });
 }

@@ -58,7 +58,9 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
 function parseJson(bytes: Uint8Array): Json {
   let document: unknown;
   try {
-    document = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    document = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes),
+    );
   } catch {
     throw new ManifestInvalid("manifest is not valid JSON");
   }

@@ -16,6 +16,8 @@ export interface RegistryOptions {
   hashEngine: HashEngine;
   /** Size of the parts blobs are uploaded in; at least 5 MiB. */
   partSize?: number;
+  /** The platform's request-body limit, advertised as `OCI-Chunk-Max-Length`. */
+  chunkMaxLength?: number;
   /** How long an upload request may hold a session without renewing its claim. */
   leaseMs?: number;
   /** True when this process is the bucket's only writer (the Bun server). */
@@ -45,6 +47,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const uploads = new Uploads(storage, blobs, {
     partSize,
     hashEngine,
+    chunkMaxLength: options.chunkMaxLength,
     leaseMs: options.leaseMs ?? 60_000,
     now: options.now ?? Date.now,
     instance: crypto.randomUUID(),

@@ -48,6 +48,8 @@ export interface IncomingBytes {
 export interface UploadsOptions extends SessionStoreOptions {
   partSize: number;
   hashEngine: HashEngine;
+  /** The largest request body the platform lets through, when it has a limit. */
+  chunkMaxLength?: number;
 }
 
 /** What one request added to a session, not yet committed. */
@@ -72,9 +74,9 @@ export class Uploads {
     this.#options = options;
   }
 
-  /** The part size, which clients are told as the minimum chunk length worth sending. */
-  get partSize(): number {
-    return this.#options.partSize;
+  /** The chunk lengths clients are told: at least a part is worth sending, at most the limit. */
+  get chunkLengths(): { min: number; max?: number } {
+    return { min: this.#options.partSize, max: this.#options.chunkMaxLength };
   }
 
   /** Opens a session in repository `name`. */

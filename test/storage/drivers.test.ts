@@ -29,6 +29,28 @@ defineStorageSuite(runner, "FSR2Bucket", async () => {
   };
 });
 
+/** Guards of the local drivers that are stricter than local R2 (which tolerates both). */
+describe("local drivers: multipart guards", () => {
+  const drivers: [string, () => Promise<ObjectStorage>][] = [
+    ["MemoryStorage", async () => new MemoryStorage()],
+    ["FSR2Bucket", async () => new FSR2Bucket(await mkdtemp(join(tmpdir(), "r2-fs-guards-")))],
+  ];
+  for (const [name, make] of drivers) {
+    test(`${name}: completing an empty part list is refused`, async () => {
+      const upload = await (await make()).createMultipartUpload("mp");
+      await upload.uploadPart(1, "x");
+
+      await expect(upload.complete([])).rejects.toThrow();
+    });
+
+    test(`${name}: a fractional part number is refused`, async () => {
+      const upload = await (await make()).createMultipartUpload("mp");
+
+      await expect(upload.uploadPart(1.5, "x")).rejects.toThrow();
+    });
+  }
+});
+
 describe("local drivers: list limits", () => {
   test("MemoryStorage: a limit over 1000 is clamped to 1000, under 1 to 1", async () => {
     const storage = new MemoryStorage();

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes as cryptoRandomBytes } from "node:crypto";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export const API_VERSION = "registry/2.0";
 
@@ -356,15 +357,32 @@ export interface RawResponse {
  * such as `/v2/a/../b/tags/list` reach the server unchanged.
  */
 export function rawRequest(base: string, method: string, path: string): Promise<RawResponse> {
-  const { hostname, port } = new URL(base);
+  const { hostname, port, protocol } = new URL(base);
   const head = `${method} ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`;
+  const options = { port: Number(port), host: hostname, rejectUnauthorized: false };
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect(Number(port), hostname, () => socket.write(head));
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const send = () => socket.write(head);
+    const socket = protocol === "https:" ? tlsConnect(options, send) : connect(options, send);
+    const finish = () => {
+      socket.destroy();
+      resolve(parseRaw(Buffer.concat(chunks).toString("latin1")));
+    };
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (isComplete(Buffer.concat(chunks).toString("latin1"))) finish();
+    });
     socket.on("error", reject);
-    socket.on("end", () => resolve(parseRaw(Buffer.concat(chunks).toString("latin1"))));
+    socket.on("end", finish);
   });
+}
+
+/** True once a response's head and all the body its Content-Length announces have arrived. */
+function isComplete(text: string): boolean {
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end))?.[1];
+  return length !== undefined && text.length - end - 4 >= Number(length);
 }
 
 function parseRaw(text: string): RawResponse {

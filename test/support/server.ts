@@ -2,8 +2,11 @@
  * Starts the registry under test as a real server process on a free loopback port.
  *
  * `REGISTRY_TARGET` picks what runs: `bun` (default) spawns `bun src/local.ts` with its own
- * data directory. `REGISTRY_URL` points the suite at a server that is already running instead
- * (another registry, for checking the tests themselves); such a server cannot be restarted.
+ * data directory; `worker` spawns `wrangler dev`, the Worker in workerd with local R2 persisted
+ * to its own directory, served over https (clients such as skopeo try https first, and
+ * workerd's plain-HTTP port stalls them). `REGISTRY_URL` points the suite at a server that is
+ * already running instead (another registry, for checking the tests themselves); such a server
+ * cannot be restarted.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,6 +30,15 @@ export interface StartOptions {
 }
 
 const ROOT = join(import.meta.dir, "..", "..");
+const TARGET = process.env.REGISTRY_TARGET ?? "bun";
+
+/** Whether the servers this module starts run the Worker (in workerd) rather than Bun. */
+export const isWorkerTarget = TARGET === "worker";
+
+if (isWorkerTarget) {
+  // wrangler serves https with a certificate of its own making.
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+}
 
 export async function startRegistry(options: StartOptions = {}): Promise<RegistryServer> {
   const external = process.env.REGISTRY_URL;
@@ -35,14 +47,15 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
   const dataDir = await mkdtemp(join(tmpdir(), "r2-registry-test-"));
   const port = await freePort();
   const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, ...options.env };
-  let proc = await spawnServer(env, port);
+  const url = `${isWorkerTarget ? "https" : "http"}://127.0.0.1:${port}`;
+  let proc = await spawnServer(env, port, url);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     dataDir,
     async restart() {
       await stopProcess(proc);
-      proc = await spawnServer(env, port);
+      proc = await spawnServer(env, port, url);
     },
     async signal(name) {
       proc.kill(name);
@@ -65,19 +78,46 @@ function externalServer(url: string): RegistryServer {
   };
 }
 
-async function spawnServer(env: Record<string, string | undefined>, port: number) {
-  const proc = Bun.spawn([process.execPath, "src/local.ts"], {
+async function spawnServer(env: Record<string, string | undefined>, port: number, url: string) {
+  const proc = Bun.spawn(isWorkerTarget ? wranglerCommand(env, port) : bunCommand(), {
     cwd: ROOT,
-    env,
+    env: isWorkerTarget ? { ...env, ...WRANGLER_ENV } : env,
     stdout: process.env.REGISTRY_LOG ? "inherit" : "ignore",
-    stderr: "inherit",
+    stderr: process.env.REGISTRY_LOG || !isWorkerTarget ? "inherit" : "ignore",
   });
-  await waitUntilReady(`http://127.0.0.1:${port}/v2/`, proc);
+  await waitUntilReady(`${url}/v2/`, proc);
   return proc;
 }
 
+function bunCommand(): string[] {
+  return [process.execPath, "src/local.ts"];
+}
+
+/** Offline, quiet `wrangler dev`: no metrics, no request to Cloudflare. */
+const WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_LOG: "warn",
+};
+
+function wranglerCommand(env: Record<string, string | undefined>, port: number): string[] {
+  const vars = Object.entries(env)
+    .filter(([name]) => ["PART_SIZE", "CHUNK_MAX_LENGTH"].includes(name))
+    .flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  return [
+    join(ROOT, "node_modules", ".bin", "wrangler"),
+    "dev",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--local-protocol=https",
+    `--persist-to=${env.DATA_DIR}`,
+    "--show-interactive-dev-session=false",
+    ...vars,
+  ];
+}
+
 async function waitUntilReady(url: string, proc: Subprocess) {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`registry exited with code ${proc.exitCode}`);
     try {
@@ -89,7 +129,7 @@ async function waitUntilReady(url: string, proc: Subprocess) {
     await Bun.sleep(50);
   }
   proc.kill();
-  throw new Error(`registry did not answer ${url} within 15 s`);
+  throw new Error(`registry did not answer ${url} within 30 s`);
 }
 
 async function stopProcess(proc: Subprocess) {
