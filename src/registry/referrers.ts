@@ -30,7 +30,7 @@ export interface ReferrersQuery {
 }
 
 /** Descriptors up to this size travel in the entry's metadata, so a listing returns them. */
-const METADATA_LIMIT = 4096;
+const METADATA_LIMIT = 1536;
 
 export class Referrers {
   readonly #storage: ObjectStorage;

@@ -3,7 +3,7 @@
  * hash engine of their runtime; the HTTP layer only talks to what this returns.
  */
 import type { HashEngine } from "../hash/hasher";
-import { MIN_PART_SIZE, type ObjectStorage } from "../storage/storage";
+import { MAX_PUT_SIZE, MIN_PART_SIZE, type ObjectStorage } from "../storage/storage";
 import { BlobStore } from "./blobs";
 import { Catalog } from "./catalog";
 import { ManifestStore } from "./manifests";
@@ -16,6 +16,8 @@ export interface RegistryOptions {
   hashEngine: HashEngine;
   /** Size of the parts blobs are uploaded in; at least 5 MiB. */
   partSize?: number;
+  /** Blobs up to this size sent whole are written with one put (default: R2's limit). */
+  maxPutSize?: number;
   /** The platform's request-body limit, advertised as `OCI-Chunk-Max-Length`. */
   chunkMaxLength?: number;
   /** How long an upload request may hold a session without renewing its claim. */
@@ -48,6 +50,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     partSize,
     hashEngine,
     chunkMaxLength: options.chunkMaxLength,
+    maxPutSize: Math.min(options.maxPutSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE),
     leaseMs: options.leaseMs ?? 60_000,
     now: options.now ?? Date.now,
     instance: crypto.randomUUID(),

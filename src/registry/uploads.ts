@@ -50,6 +50,8 @@ export interface UploadsOptions extends SessionStoreOptions {
   hashEngine: HashEngine;
   /** The largest request body the platform lets through, when it has a limit. */
   chunkMaxLength?: number;
+  /** Blobs up to this size that arrive whole are written with one put; larger ones in parts. */
+  maxPutSize: number;
 }
 
 /** What one request added to a session, not yet committed. */
@@ -130,8 +132,8 @@ export class Uploads {
 
     try {
       const info =
-        session.size === 0 && bytes.length !== undefined
-          ? await this.#putWhole(name, digest, bytes, bytes.length)
+        session.size === 0 && this.#fitsOnePut(bytes)
+          ? await this.#putWhole(name, digest, bytes, bytes.length ?? 0)
           : await this.#publish(name, claim, digest, await this.#receive(claim, bytes));
       await this.#discard(session, { abort: false });
       return info;
@@ -144,7 +146,7 @@ export class Uploads {
 
   /** Stores a whole blob sent in one request (POST `?digest=`). */
   async uploadWhole(name: string, digest: Digest, bytes: IncomingBytes): Promise<BlobInfo> {
-    if (bytes.length !== undefined) return this.#putWhole(name, digest, bytes, bytes.length);
+    if (this.#fitsOnePut(bytes)) return this.#putWhole(name, digest, bytes, bytes.length ?? 0);
 
     const { id } = await this.start(name, digest.algorithm);
     try {
@@ -261,6 +263,11 @@ export class Uploads {
     const info = existing ?? { digest, size: length, location: layout.blob(digest) };
     await this.#blobs.link(name, info);
     return info;
+  }
+
+  /** True when the request's bytes can go to storage in one put: known and small enough. */
+  #fitsOnePut(bytes: IncomingBytes): boolean {
+    return bytes.length !== undefined && bytes.length <= this.#options.maxPutSize;
   }
 
   #resumeMultipart(session: UploadSession): MultipartUpload | null {

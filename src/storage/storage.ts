@@ -3,7 +3,8 @@
  *
  * Every driver (filesystem, in-memory, R2) behaves like R2, including its rules, so that code
  * tested on one runs unchanged on the others:
- * - a put never takes a stream of unknown length: a stream comes with its exact length;
+ * - a put never takes a stream of unknown length: a stream comes with its exact length, and
+ *   never more than `MAX_PUT_SIZE` bytes;
  * - multipart parts are at least `MIN_PART_SIZE` bytes and all of one size except the last,
  *   with at most `MAX_PARTS` parts; `complete` refuses anything else;
  * - listing is in lexicographic (UTF-8 byte) order, at most `MAX_LIST_LIMIT` keys a page;
@@ -17,6 +18,8 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
 export const MAX_LIST_LIMIT = 1000;
 export const MAX_KEY_BYTES = 1024;
+/** The largest object one `put` may write (R2: 5 MiB less than 5 GiB); larger ones are multipart. */
+export const MAX_PUT_SIZE = 5 * 1024 ** 3 - 5 * 1024 ** 2;
 
 /** A stream whose exact length is known before the first byte is written. */
 export interface SizedStream {

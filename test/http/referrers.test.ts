@@ -116,6 +116,21 @@ describe("GET referrers", () => {
     ]);
   });
 
+  test("GET referrers: a referrer with 3 KiB of annotations is listed with all of them", async () => {
+    const { repo, subject } = await withSubject();
+    const annotations = Object.fromEntries(
+      Array.from({ length: 6 }, (_, i) => [`org.example.note.${i}`, "n".repeat(512)]),
+    );
+    const signed = await pushArtifact(repo, subject.descriptor, SIGNATURE, annotations);
+
+    const { res, body } = await referrers(repo, subject.digest);
+
+    expect(res.status).toBe(200);
+    expect(body.manifests.map((m) => [m.digest, m.annotations])).toEqual([
+      [signed.digest, annotations],
+    ]);
+  });
+
   test("GET referrers: artifactType falls back to the config's media type", async () => {
     const { repo, subject } = await withSubject();
     const config = utf8('{"kind":"signature"}');

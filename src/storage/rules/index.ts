@@ -19,5 +19,4 @@ export {
   checkPutSize,
   conditionHolds,
   MAX_METADATA_BYTES,
-  MAX_PUT_BYTES,
 } from "./writes";

@@ -1,11 +1,9 @@
 /** What a write must satisfy before it is stored: R2's caps on metadata and size, and `onlyIf`. */
-import type { Conditional } from "../storage";
+import { type Conditional, MAX_PUT_SIZE } from "../storage";
 import { StorageError } from "./errors";
 
 /** R2's cap on custom metadata, counted as its keys' and values' lengths. */
 export const MAX_METADATA_BYTES = 2048;
-/** R2's cap on a single (not multipart) put: 5 GiB less 5 MiB. */
-export const MAX_PUT_BYTES = 5 * 1024 ** 3 - 5 * 1024 ** 2;
 
 /** Refuses custom metadata over R2's cap (a string with a char over U+00FF counts double). */
 export function checkMetadata(customMetadata: Record<string, string> | undefined): void {
@@ -25,7 +23,7 @@ function serialisedLength(text: string): number {
 
 /** Refuses a put over R2's single-put size cap. */
 export function checkPutSize(length: number): void {
-  if (length > MAX_PUT_BYTES) throw new StorageError("EntityTooLarge", `${length} bytes`);
+  if (length > MAX_PUT_SIZE) throw new StorageError("EntityTooLarge", `${length} bytes`);
 }
 
 /**
