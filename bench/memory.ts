@@ -47,11 +47,13 @@ async function measure(mib: number): Promise<string> {
   const tls = ["--dest-tls-verify=false", "--src-tls-verify=false"];
 
   let started = performance.now();
-  await Bun.$`skopeo copy --insecure-policy ${tls} oci:${join(work, "image")}:latest ${target}`.quiet();
+  const image = `oci:${join(work, "image")}:latest`;
+  await Bun.$`skopeo copy --insecure-policy ${tls} ${image} ${target}`.quiet();
   const push = (performance.now() - started) / 1000;
   const afterPush = await kib(server.pid, "VmHWM");
   started = performance.now();
-  await Bun.$`skopeo copy --insecure-policy ${tls} ${target} oci:${join(work, "back")}:latest`.quiet();
+  const back = `oci:${join(work, "back")}:latest`;
+  await Bun.$`skopeo copy --insecure-policy ${tls} ${target} ${back}`.quiet();
   const pull = (performance.now() - started) / 1000;
   const peak = await kib(server.pid, "VmHWM");
 
@@ -59,7 +61,8 @@ async function measure(mib: number): Promise<string> {
   await server.exited;
   await rm(work, { recursive: true, force: true });
   const mb = (k: number) => (k / 1024).toFixed(0);
-  return `| ${mib} MiB | ${mb(idle)} | ${mb(afterPush)} | ${mb(peak)} | ${push.toFixed(1)} | ${pull.toFixed(1)} |`;
+  const cells = [`${mib} MiB`, mb(idle), mb(afterPush), mb(peak), push.toFixed(1), pull.toFixed(1)];
+  return `| ${cells.join(" | ")} |`;
 }
 
 console.log(

@@ -83,10 +83,15 @@ proc.kill();
 await proc.exited;
 await rm(persist, { recursive: true, force: true });
 const mib = (kib: number) => (kib / 1024).toFixed(0);
-console.log(
-  "| blob | chunks | workerd peak RSS before (MiB) | workerd peak RSS after (MiB) | seconds | MiB/s |",
-);
+console.log("| blob | chunks | workerd peak RSS before (MiB) | after (MiB) | seconds | MiB/s |");
 console.log("| --- | --- | ---: | ---: | ---: | ---: |");
 console.log(
-  `| ${blobMiB} MiB | ${chunkMiB} MiB | ${mib(idle)} | ${peaks.map(mib).join(" + ")} | ${seconds.toFixed(1)} | ${(blobMiB / seconds).toFixed(0)} |`,
+  `| ${[
+    `${blobMiB} MiB`,
+    `${chunkMiB} MiB`,
+    mib(idle),
+    peaks.map(mib).join(" + "),
+    seconds.toFixed(1),
+    (blobMiB / seconds).toFixed(0),
+  ].join(" | ")} |`,
 );

@@ -1,5 +1,6 @@
 /**
- * The portable saved state of a SHA-2 hash: `<algorithm>.<chaining words>.<bytes hashed>.<pending>`.
+ * The portable saved state of a SHA-2 hash:
+ * `<algorithm>.<chaining words>.<bytes hashed>.<pending>`.
  *
  * - chaining words: the eight state words in hex, big-endian, concatenated;
  * - bytes hashed: the total number of input bytes, in decimal;

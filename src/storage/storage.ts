@@ -18,7 +18,7 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
 export const MAX_LIST_LIMIT = 1000;
 export const MAX_KEY_BYTES = 1024;
-/** The largest object one `put` may write (R2: 5 MiB less than 5 GiB); larger ones are multipart. */
+/** The most one `put` may write (R2: 5 MiB less than 5 GiB); larger objects go multipart. */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3 - 5 * 1024 ** 2;
 
 /** A stream whose exact length is known before the first byte is written. */

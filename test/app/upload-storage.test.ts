@@ -94,11 +94,12 @@ describe("upload sessions against the bucket", () => {
     const { bytes, digest } = blob(23 * MiB + 17);
     const post = await app.request("/v2/team/app/blobs/uploads/", { method: "POST" });
     const location = post.headers.get("location") ?? "";
-    for (const [start, end] of [
+    const chunks: [number, number][] = [
       [0, 3 * MiB],
       [3 * MiB, 11 * MiB + 5],
       [11 * MiB + 5, bytes.length],
-    ]) {
+    ];
+    for (const [start, end] of chunks) {
       const body = bytes.slice(start, end);
       await app.request(location, {
         method: "PATCH",

@@ -358,7 +358,8 @@ export interface RawResponse {
  */
 export function rawRequest(base: string, method: string, path: string): Promise<RawResponse> {
   const { hostname, port, protocol } = new URL(base);
-  const head = `${method} ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`;
+  const host = `Host: ${hostname}:${port}`;
+  const head = `${method} ${path} HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`;
   const options = { port: Number(port), host: hostname, rejectUnauthorized: false };
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -59,7 +59,7 @@ export interface BuiltIndex {
   images: BuiltImage[];
 }
 
-/** A manifest, index or blob read back from a layout, with its bytes verified against the digest. */
+/** A manifest, index or blob read back from a layout, its bytes checked against the digest. */
 export interface ReadImage {
   manifest: Descriptor;
   manifestBytes: Uint8Array;
@@ -131,7 +131,7 @@ export async function buildMultiArchIndex(
   return { index, images };
 }
 
-/** Reads the image named `tag` back; fails when any blob is missing or does not match its digest. */
+/** Reads the image named `tag` back; fails when a blob is missing or does not match its digest. */
 export async function readImage(dir: string, tag: string): Promise<ReadImage> {
   const manifest = await findTag(dir, tag);
   if (manifest.mediaType !== OCI_MANIFEST) {

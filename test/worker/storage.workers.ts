@@ -1,4 +1,4 @@
-/** The storage-driver suite against R2 itself (local R2 in workerd), through the Worker's adapter. */
+/** The storage-driver suite against R2 itself (local R2 in workerd), via the Worker's adapter. */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { R2Storage } from "../../src/worker/r2-storage";
