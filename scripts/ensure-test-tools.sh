@@ -5,8 +5,8 @@
 # packages to install and still exits 0, and the tests that need a tool fail saying so.
 set -uo pipefail
 
-# tool=Debian package
-TOOLS=(skopeo=skopeo umoci=umoci podman=podman buildah=buildah)
+# tool=Debian package (docker.io brings dockerd, which the docker tests run privately)
+TOOLS=(skopeo=skopeo umoci=umoci podman=podman buildah=buildah dockerd=docker.io)
 
 missing=()
 for entry in "${TOOLS[@]}"; do

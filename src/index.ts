@@ -1,11 +1,17 @@
 /**
  * The Worker entry: the registry on Cloudflare Workers, with the R2 binding `BUCKET` as its
  * storage. Each isolate builds the app once and serves every request it gets with it; nothing
- * is kept between requests except what is in R2.
+ * is kept between requests except what is in R2 (and briefly, successful password checks).
+ *
+ * Authentication comes from the `AUTH_CONFIG` secret. Without it the Worker serves pulls to
+ * anyone and refuses every push and delete, unless `OPEN_REGISTRY` is `true`; with one it cannot
+ * use, it serves nothing and says so in its log.
  */
 import type { Hono } from "hono";
+import { Authenticator } from "./auth/authenticator";
+import { parseAuthConfig } from "./auth/config";
 import { typescriptHashEngine } from "./hash/typescript-engine";
-import { createApp } from "./http/app";
+import { createApp, createUnavailableApp } from "./http/app";
 import type { AppEnv } from "./http/env";
 import { consoleLogger } from "./http/logger";
 import { createRegistry } from "./registry/registry";
@@ -17,26 +23,53 @@ export interface Env {
   PART_SIZE?: string;
   /** The plan's request-body limit in bytes, advertised to clients (default 100 MB). */
   CHUNK_MAX_LENGTH?: string;
+  /** The authentication configuration, a JSON document (a secret: it holds password hashes). */
+  AUTH_CONFIG?: string;
+  /** `true` lets anyone push and delete when there is no `AUTH_CONFIG`. */
+  OPEN_REGISTRY?: string;
 }
 
 const DEFAULT_CHUNK_MAX_LENGTH = 100_000_000;
+const READ_ONLY =
+  "this registry takes no pushes or deletes: it has no AUTH_CONFIG, and OPEN_REGISTRY is not true";
 
-let built: { bucket: R2Bucket; app: Hono<AppEnv> } | undefined;
+let built: { env: Env; app: Promise<Hono<AppEnv>> } | undefined;
 
-function appFor(env: Env): Hono<AppEnv> {
-  if (built?.bucket === env.BUCKET) return built.app;
+function appFor(env: Env): Promise<Hono<AppEnv>> {
+  const same = built?.env;
+  const unchanged =
+    same?.BUCKET === env.BUCKET &&
+    same.AUTH_CONFIG === env.AUTH_CONFIG &&
+    same.OPEN_REGISTRY === env.OPEN_REGISTRY;
+  if (built && unchanged) return built.app;
+  built = { env, app: buildApp(env) };
+  return built.app;
+}
+
+async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const registry = createRegistry({
     storage: new R2Storage(env.BUCKET),
     hashEngine: typescriptHashEngine,
     partSize: env.PART_SIZE ? Number(env.PART_SIZE) : undefined,
     chunkMaxLength: Number(env.CHUNK_MAX_LENGTH ?? DEFAULT_CHUNK_MAX_LENGTH),
   });
-  built = { bucket: env.BUCKET, app: createApp(registry, { logger: consoleLogger }) };
-  return built.app;
+  try {
+    return createApp(registry, { logger: consoleLogger, auth: await authenticator(env) });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    consoleLogger.error("cannot serve", { error: reason });
+    return createUnavailableApp("the registry's AUTH_CONFIG cannot be used", consoleLogger);
+  }
+}
+
+async function authenticator(env: Env): Promise<Authenticator | undefined> {
+  if (env.AUTH_CONFIG) return Authenticator.create(parseAuthConfig(env.AUTH_CONFIG));
+  if (env.OPEN_REGISTRY === "true") return undefined;
+  return Authenticator.readOnly(READ_ONLY);
 }
 
 export default {
-  fetch(request, env, ctx) {
-    return appFor(env).fetch(request, env, ctx);
+  async fetch(request, env, ctx) {
+    return (await appFor(env)).fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,8 +1,11 @@
 /**
  * The Bun entry: the registry on the local filesystem, for development, CI and small
- * self-hosted setups. `PORT` (default 3000) and `DATA_DIR` (default `./data`) configure it.
+ * self-hosted setups. `PORT` (default 3000) and `DATA_DIR` (default `./data`) configure it, and
+ * `AUTH_CONFIG` names the authentication configuration file; without one the registry is open.
  */
 import { resolve } from "node:path";
+import type { Server } from "bun";
+import { loadAuthenticator } from "./bun/auth-config";
 import { loadOpenSslHashEngine } from "./bun/openssl-hash";
 import { typescriptHashEngine } from "./hash/typescript-engine";
 import { createApp } from "./http/app";
@@ -20,15 +23,30 @@ const registry = createRegistry({
   partSize: process.env.PART_SIZE ? Number(process.env.PART_SIZE) : undefined,
   singleInstance: true,
 });
-const app = createApp(registry, { logger: consoleLogger });
+const auth = await loadAuthenticator(process.env.AUTH_CONFIG).catch((error: Error) => {
+  consoleLogger.error("cannot start", { error: error.message });
+  process.exit(1);
+});
+const app = createApp(registry, { logger: consoleLogger, auth });
 
 const server = Bun.serve({
   port,
-  fetch: app.fetch,
+  // With authentication on, failed sign-ins are logged with the address they came from.
+  fetch: auth
+    ? (request, bun) => app.fetch(request, { clientAddress: clientAddress(bun, request) })
+    : app.fetch,
   maxRequestBodySize: Number.MAX_SAFE_INTEGER,
   idleTimeout: 0,
 });
 consoleLogger.info("listening", { port: server.port, dataDir, hashEngine: hashEngine.name });
+if (!auth) {
+  const warning = "authentication is off: anyone who can reach this server can push and delete";
+  console.warn(JSON.stringify({ level: "warn", message: warning, fix: "set AUTH_CONFIG" }));
+}
+
+function clientAddress(bun: Server<undefined>, request: Request): string {
+  return bun.requestIP(request)?.address ?? "unknown";
+}
 
 /**
  * Stops taking connections and lets requests in flight finish, for at most `SHUTDOWN_TIMEOUT`

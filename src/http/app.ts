@@ -2,10 +2,12 @@
  * The registry's HTTP application: the endpoint families, the headers every response carries,
  * access logging and error rendering. Runtime-neutral: both entry files serve what this builds.
  */
-import { Hono } from "hono";
-import { Unsupported } from "../registry/errors";
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Authenticator } from "../auth/authenticator";
+import { Unavailable, Unsupported } from "../registry/errors";
 import type { Registry } from "../registry/registry";
 import { accessLog } from "./access-log";
+import { authorize } from "./auth";
 import { baseRoutes } from "./base";
 import { blobRoutes } from "./blobs";
 import type { AppEnv } from "./env";
@@ -14,10 +16,13 @@ import { listingRoutes } from "./listings";
 import type { Logger } from "./logger";
 import { manifestRoutes } from "./manifests";
 import { NAME } from "./paths";
+import { tokenRoutes } from "./token";
 import { uploadRoutes } from "./uploads";
 
 export interface AppOptions {
   logger: Logger;
+  /** Authentication and access rules; without them every request is let through. */
+  auth?: Authenticator;
 }
 
 /** Paths that exist, for answering 405 rather than 404 to a method they lack. */
@@ -32,20 +37,25 @@ const ENDPOINTS = [
   `/v2/${NAME}/referrers/:digest`,
 ];
 
+const apiVersion: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
+};
+
 export function createApp(registry: Registry, options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(accessLog(options.logger));
-  app.use(async (c, next) => {
-    await next();
-    c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
-  });
+  app.use(apiVersion);
+  const { auth } = options;
+  if (auth) app.use(authorize(auth, options.logger));
+  if (auth?.tokens) app.route("/", tokenRoutes(auth, auth.tokens, options.logger));
 
   app.route("/", baseRoutes());
   app.route("/", blobRoutes(registry));
   app.route("/", uploadRoutes(registry));
   app.route("/", manifestRoutes(registry));
   app.route("/", listingRoutes(registry));
-  for (const path of ENDPOINTS) {
+  for (const path of auth?.tokens ? [...ENDPOINTS, "/token"] : ENDPOINTS) {
     app.all(path, () => {
       throw new Unsupported("method not allowed", 405);
     });
@@ -53,5 +63,17 @@ export function createApp(registry: Registry, options: AppOptions): Hono<AppEnv>
 
   app.onError((error, c) => renderError(error, c, options.logger));
   app.notFound(notFound);
+  return app;
+}
+
+/** Answers every request `503 UNAVAILABLE` with `message`: for a registry that must not serve. */
+export function createUnavailableApp(message: string, logger: Logger): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(accessLog(logger));
+  app.use(apiVersion);
+  app.all("*", () => {
+    throw new Unavailable(message);
+  });
+  app.onError((error, c) => renderError(error, c, logger));
   return app;
 }

@@ -4,7 +4,8 @@
  */
 import type { AppContext as Context } from "./env";
 import { RangeNotSatisfiable } from "../registry/blobs";
-import { RegistryError, UploadRangeInvalid, Unsupported } from "../registry/errors";
+import { RegistryError, Unauthorized, UploadRangeInvalid, Unsupported } from "../registry/errors";
+import { formatChallenge } from "./auth-headers";
 import { jsonBody } from "./responses";
 import type { Logger } from "./logger";
 import { locations } from "./paths";
@@ -30,6 +31,9 @@ function headersFor(error: RegistryError): Record<string, string> {
     return uploadHeaders(locations.upload(repository, id), id, size);
   }
   if (error instanceof RangeNotSatisfiable) return { "Content-Range": `bytes */${error.size}` };
+  if (error instanceof Unauthorized) {
+    return { "WWW-Authenticate": formatChallenge(error.challenge) };
+  }
   return {};
 }
 

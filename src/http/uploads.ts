@@ -33,7 +33,8 @@ export function uploadRoutes(registry: Registry): Hono<AppEnv> {
 
     if (mount !== undefined) {
       const source = from === undefined ? undefined : checkRepositoryName(from);
-      const info = await registry.blobs.mount(name, parseDigest(mount), source);
+      const options = { from: source, mayPull: c.get("mayPull") };
+      const info = await registry.blobs.mount(name, parseDigest(mount), options);
       if (info) return created(c, name, info);
     } else if (digest !== undefined) {
       const info = await uploads.uploadWhole(name, parseDigest(digest), incomingBytes(c));

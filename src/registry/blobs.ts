@@ -90,14 +90,68 @@ export class BlobStore {
 
   /**
    * Links a blob from another repository: from `from` when given, else from wherever the
-   * registry has it. Returns `null` when there is nothing to mount.
+   * registry has it. With `mayPull`, only repositories it allows are sources; a source it
+   * refuses is treated as not having the blob. Returns `null` when there is nothing to mount.
    */
-  async mount(name: string, digest: Digest, from?: string): Promise<BlobInfo | null> {
-    const info = from === undefined ? await this.statGlobal(digest) : await this.stat(from, digest);
+  async mount(name: string, digest: Digest, options: MountOptions = {}): Promise<BlobInfo | null> {
+    const info = await this.#mountSource(digest, options);
     if (!info) return null;
     await this.link(name, info);
     return info;
   }
+
+  async #mountSource(digest: Digest, { from, mayPull }: MountOptions): Promise<BlobInfo | null> {
+    if (from !== undefined) return mayPull && !mayPull(from) ? null : this.stat(from, digest);
+    if (!mayPull) return this.statGlobal(digest);
+    if (!(await this.statGlobal(digest))) return null;
+    return this.#findPullableLink(digest, mayPull);
+  }
+
+  /**
+   * The blob as linked in the first repository of the catalog that `mayPull` allows and that
+   * links it. Looks into no more than `MOUNT_SEARCH_LIMIT` repositories, a few at a time, among
+   * the first `MOUNT_SEARCH_PAGES` pages of the catalog.
+   */
+  async #findPullableLink(
+    digest: Digest,
+    mayPull: (repository: string) => boolean,
+  ): Promise<BlobInfo | null> {
+    const prefix = layout.catalogPrefix;
+    let budget = MOUNT_SEARCH_LIMIT;
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await this.#storage.list({ prefix, cursor });
+      const names = page.objects.map((object) => object.key.slice(prefix.length)).filter(mayPull);
+      for (const batch of batches(names, MOUNT_SEARCH_BATCH)) {
+        const links = await Promise.all(batch.map((repository) => this.stat(repository, digest)));
+        const found = links.find((info) => info !== null);
+        if (found) return found;
+        budget -= batch.length;
+        if (budget <= 0) return null;
+      }
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor !== undefined && ++pages < MOUNT_SEARCH_PAGES);
+    return null;
+  }
+}
+
+export interface MountOptions {
+  /** The repository the client names as the source. */
+  from?: string;
+  /** Whether the caller may pull from a repository; absent when every repository is readable. */
+  mayPull?: (repository: string) => boolean;
+}
+
+/** The most repositories a mount without `from` looks into when not every one is readable. */
+const MOUNT_SEARCH_LIMIT = 100;
+const MOUNT_SEARCH_PAGES = 10;
+const MOUNT_SEARCH_BATCH = 10;
+
+function batches<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
 }
 
 /** The exact bytes a range asks for, clamped to the blob; 416 when none of it exists. */

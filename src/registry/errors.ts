@@ -17,6 +17,7 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "DENIED"
   | "UNSUPPORTED"
+  | "UNAVAILABLE"
   | "TOOMANYREQUESTS";
 
 /** Where an upload session stands, for errors that must tell the client how to resume. */
@@ -115,5 +116,35 @@ export class SizeInvalid extends RegistryError {
 export class Unsupported extends RegistryError {
   constructor(message: string, status = 400) {
     super(status, "UNSUPPORTED", message);
+  }
+}
+
+/** How a client is to authenticate: a `WWW-Authenticate` challenge, rendered by the HTTP layer. */
+export interface Challenge {
+  scheme: "Basic" | "Bearer";
+  params: Record<string, string>;
+}
+
+/** 401: no credentials, wrong ones, or a token that does not reach far enough. */
+export class Unauthorized extends RegistryError {
+  readonly challenge: Challenge;
+
+  constructor(challenge: Challenge, message = "authentication required", detail?: unknown) {
+    super(401, "UNAUTHORIZED", message, detail);
+    this.challenge = challenge;
+  }
+}
+
+/** 403: the caller is known, and the rules do not allow what it asks. */
+export class Denied extends RegistryError {
+  constructor(message = "requested access to the resource is denied", detail?: unknown) {
+    super(403, "DENIED", message, detail);
+  }
+}
+
+/** 503: the registry cannot serve at all, e.g. for want of a usable configuration. */
+export class Unavailable extends RegistryError {
+  constructor(message: string) {
+    super(503, "UNAVAILABLE", message);
   }
 }

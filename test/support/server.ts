@@ -7,8 +7,12 @@
  * workerd's plain-HTTP port stalls them). `REGISTRY_URL` points the suite at a server that is
  * already running instead (another registry, for checking the tests themselves); such a server
  * cannot be restarted.
+ *
+ * `authConfig` turns authentication on: the Bun server reads it from a file named by
+ * `AUTH_CONFIG`, the Worker from the `AUTH_CONFIG` variable. Without it the Worker is started with
+ * `OPEN_REGISTRY=true`, so that both targets are open alike.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -27,6 +31,8 @@ export interface RegistryServer {
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** The authentication configuration document (JSON). */
+  authConfig?: string;
 }
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -46,7 +52,8 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
 
   const dataDir = await mkdtemp(join(tmpdir(), "r2-registry-test-"));
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, ...options.env };
+  const auth = await authEnv(dataDir, options.authConfig);
+  const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, ...auth, ...options.env };
   const url = `${isWorkerTarget ? "https" : "http"}://127.0.0.1:${port}`;
   let proc = await spawnServer(env, port, url);
 
@@ -64,8 +71,18 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
     async stop() {
       await stopProcess(proc);
       await rm(dataDir, { recursive: true, force: true });
+      await rm(`${dataDir}.auth.json`, { force: true });
     },
   };
+}
+
+/** The variables that hand `config` to the server under test, or keep it open without one. */
+async function authEnv(dataDir: string, config?: string): Promise<Record<string, string>> {
+  if (config === undefined) return isWorkerTarget ? { OPEN_REGISTRY: "true" } : {};
+  if (isWorkerTarget) return { AUTH_CONFIG: config };
+  const path = `${dataDir}.auth.json`;
+  await writeFile(path, config);
+  return { AUTH_CONFIG: path };
 }
 
 function externalServer(url: string): RegistryServer {
@@ -100,9 +117,12 @@ const WRANGLER_ENV = {
   WRANGLER_LOG: "warn",
 };
 
+/** The variables handed to the Worker (wrangler passes none of its own environment). */
+const WORKER_VARS = ["PART_SIZE", "CHUNK_MAX_LENGTH", "AUTH_CONFIG", "OPEN_REGISTRY"];
+
 function wranglerCommand(env: Record<string, string | undefined>, port: number): string[] {
   const vars = Object.entries(env)
-    .filter(([name]) => ["PART_SIZE", "CHUNK_MAX_LENGTH"].includes(name))
+    .filter(([name]) => WORKER_VARS.includes(name))
     .flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   return [
     join(ROOT, "node_modules", ".bin", "wrangler"),
@@ -122,7 +142,8 @@ async function waitUntilReady(url: string, proc: Subprocess) {
     if (proc.exitCode !== null) throw new Error(`registry exited with code ${proc.exitCode}`);
     try {
       const res = await fetch(url);
-      if (res.status === 200) return;
+      // 401: the registry is up, with authentication on.
+      if (res.status === 200 || res.status === 401) return;
     } catch {
       // not listening yet
     }

@@ -11,6 +11,8 @@ const DEBIAN_PACKAGES: Record<string, string> = {
   podman: "podman",
   buildah: "buildah",
   umoci: "umoci",
+  dockerd: "docker.io",
+  docker: "docker.io",
 };
 
 export interface RunOptions {
