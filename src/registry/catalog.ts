@@ -1,7 +1,7 @@
 /** The catalog: one listing of the repository index, already in byte order. */
 import type { ObjectStorage } from "../storage/storage";
 import { layout } from "./layout";
-import { listPage, type Page } from "./listing";
+import { listNames, type Page } from "./listing";
 
 export class Catalog {
   readonly #storage: ObjectStorage;
@@ -13,6 +13,6 @@ export class Catalog {
   /** Up to `limit` repository names after `last`. */
   async list(options: { last?: string; limit: number }): Promise<Page<string>> {
     if (options.limit === 0) return { items: [], more: false };
-    return listPage(this.#storage, layout.catalogPrefix, options, (_, name) => name);
+    return listNames(this.#storage, layout.catalogPrefix, options);
   }
 }

@@ -2,7 +2,7 @@
 import type { ObjectStorage } from "../storage/storage";
 import { NameUnknown } from "./errors";
 import { layout } from "./layout";
-import { listPage, type Page } from "./listing";
+import { listNames, type Page } from "./listing";
 import type { ManifestStore } from "./manifests";
 
 export class Tags {
@@ -18,6 +18,6 @@ export class Tags {
   async list(name: string, options: { last?: string; limit: number }): Promise<Page<string>> {
     if (!(await this.#manifests.repositoryExists(name))) throw new NameUnknown(name);
     if (options.limit === 0) return { items: [], more: false };
-    return listPage(this.#storage, layout.tagsPrefix(name), options, (_, tag) => tag);
+    return listNames(this.#storage, layout.tagsPrefix(name), options);
   }
 }

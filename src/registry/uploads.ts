@@ -109,12 +109,11 @@ export class Uploads {
     const claim = await this.#sessions.claim(session, etag);
 
     try {
-      const received = await this.#receive(claim, bytes);
-      if (received.bytes === 0) {
+      return await this.#receive(claim, bytes, async (received) => {
+        if (received.bytes > 0) return positionOf(await this.#commit(claim, received));
         await claim.release();
         return positionOf(session);
-      }
-      return positionOf(await this.#commit(claim, received));
+      });
     } catch (error) {
       await claim.release();
       throw error;
@@ -134,7 +133,7 @@ export class Uploads {
       const info =
         session.size === 0 && this.#fitsOnePut(bytes)
           ? await this.#putWhole(name, digest, bytes, bytes.length ?? 0)
-          : await this.#publish(name, claim, digest, await this.#receive(claim, bytes));
+          : await this.#receive(claim, bytes, (r) => this.#publish(name, claim, digest, r));
       await this.#discard(session, { abort: false });
       return info;
     } catch (error) {
@@ -163,8 +162,15 @@ export class Uploads {
     await this.#discard(session, { abort: true });
   }
 
-  /** Streams a request's bytes into the session's parts; commits nothing. */
-  async #receive(claim: Claim, bytes: IncomingBytes): Promise<Received> {
+  /**
+   * Streams a request's bytes into the session's parts and hands what was received to `use`,
+   * which commits it or not; the remainder is valid only until `use` resolves.
+   */
+  async #receive<T>(
+    claim: Claim,
+    bytes: IncomingBytes,
+    use: (received: Received) => Promise<T>,
+  ): Promise<T> {
     const session = claim.session;
     const hasher = this.#options.hashEngine.restore(session.hash);
     const parts = [...session.parts];
@@ -186,7 +192,17 @@ export class Uploads {
     }
     checkReceived(bytes, received);
     if (!carried) await this.#writeCarry(session, writer);
-    return { bytes: received, parts, multipart, remainder: writer.remainder(), hasher };
+    try {
+      return await use({
+        bytes: received,
+        parts,
+        multipart,
+        remainder: writer.remainder(),
+        hasher,
+      });
+    } finally {
+      writer.release();
+    }
   }
 
   /** Feeds the session's carried bytes (already hashed) to the writer, ahead of new ones. */

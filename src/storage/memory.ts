@@ -26,6 +26,7 @@ import {
 } from "./rules";
 import type {
   GetOptions,
+  KeyListResult,
   ListOptions,
   ListResult,
   MultipartOptions,
@@ -95,6 +96,16 @@ export class MemoryStorage implements ObjectStorage {
   }
 
   async list(options: ListOptions = {}): Promise<ListResult> {
+    const page = this.#page(options);
+    const include = new Set(options.include);
+    return page.result(page.keys.map((key) => listed(this.#objects.get(key)?.object, include)));
+  }
+
+  async listKeys(options: ListOptions = {}): Promise<KeyListResult> {
+    return this.#page(options).keyResult();
+  }
+
+  #page(options: ListOptions): ListPage {
     const page = new ListPage(planList(options));
     const { prefix } = page.plan;
     const start = Math.max(this.#position(prefix), page.after ? this.#position(page.after) : 0);
@@ -104,8 +115,7 @@ export class MemoryStorage implements ObjectStorage {
       if (entry === undefined || !startsWith(entry.bytes, prefix)) break;
       if (page.offer(entry.bytes, entry.key) === "full") break;
     }
-    const include = new Set(options.include);
-    return page.result(page.keys.map((key) => listed(this.#objects.get(key)?.object, include)));
+    return page;
   }
 
   async createMultipartUpload(

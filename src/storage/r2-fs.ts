@@ -24,7 +24,7 @@
 import { rm } from "node:fs/promises";
 import { toSource, writeNewFile } from "./fs/files";
 import { Layout } from "./fs/layout";
-import { listObjects } from "./fs/list";
+import { DirectoryCache, listKeys, listObjects } from "./fs/list";
 import { describe, newMeta } from "./fs/meta";
 import { MultipartUploads } from "./fs/multipart";
 import { ObjectFiles } from "./fs/object-files";
@@ -32,6 +32,7 @@ import { startUp } from "./fs/startup";
 import { checkMetadata, checkPutSize, resolveRange, withBody } from "./rules";
 import type {
   GetOptions,
+  KeyListResult,
   ListOptions,
   ListResult,
   MultipartOptions,
@@ -50,6 +51,7 @@ export class FSR2Bucket implements ObjectStorage {
   readonly #objects: ObjectFiles;
   readonly #uploads: MultipartUploads;
   readonly #ready: Promise<void>;
+  readonly #directories = new DirectoryCache();
 
   constructor(dataDir: string) {
     this.#layout = new Layout(dataDir);
@@ -119,7 +121,13 @@ export class FSR2Bucket implements ObjectStorage {
   /** One page of keys in UTF-8 byte order, walking only the directories the page needs. */
   async list(options: ListOptions = {}): Promise<ListResult> {
     await this.#ready;
-    return listObjects(this.#layout.keys, options);
+    return listObjects(this.#layout.keys, options, this.#directories);
+  }
+
+  /** The same page as `list`, names only: no object's file is read. */
+  async listKeys(options: ListOptions = {}): Promise<KeyListResult> {
+    await this.#ready;
+    return listKeys(this.#layout.keys, options, this.#directories);
   }
 
   /** Starts a multipart upload; its state lives under uploads/ and survives restarts. */

@@ -10,8 +10,10 @@
  * - listing is in lexicographic (UTF-8 byte) order, at most `MAX_LIST_LIMIT` keys a page;
  * - "not found" is `null`; exceptions are failures.
  *
- * The one departure from the binding is `SizedStream`: R2 learns a stream's length from a
- * `FixedLengthStream` or a request body, so the Worker's adapter turns it into one.
+ * Two departures from the binding: `SizedStream` (R2 learns a stream's length from a
+ * `FixedLengthStream` or a request body, so the Worker's adapter turns it into one), and
+ * `listKeys`, a listing of names alone for the listings that need nothing else: on R2 it is
+ * `list`, but a filesystem can answer it without opening a file per key.
  */
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -97,6 +99,14 @@ export interface ListResult {
   cursor?: string;
 }
 
+/** A page of `listKeys`: `list`'s page without the objects' metadata. */
+export interface KeyListResult {
+  keys: string[];
+  delimitedPrefixes: string[];
+  truncated: boolean;
+  cursor?: string;
+}
+
 export interface UploadedPart {
   partNumber: number;
   etag: string;
@@ -125,6 +135,8 @@ export interface ObjectStorage {
   put(key: string, value: PutValue, options?: PutOptions): Promise<StoredObject | null>;
   delete(keys: string | string[]): Promise<void>;
   list(options?: ListOptions): Promise<ListResult>;
+  /** The keys `list` would return for the same options (`include` aside), without metadata. */
+  listKeys(options?: ListOptions): Promise<KeyListResult>;
   createMultipartUpload(key: string, options?: MultipartOptions): Promise<MultipartUpload>;
   resumeMultipartUpload(key: string, uploadId: string): MultipartUpload;
 }

@@ -5,6 +5,7 @@
  */
 import type {
   GetOptions,
+  KeyListResult,
   ListOptions,
   ListResult,
   MultipartOptions,
@@ -64,6 +65,12 @@ export class R2Storage implements ObjectStorage {
       truncated: result.truncated,
       cursor: result.truncated ? result.cursor : undefined,
     };
+  }
+
+  /** R2 lists metadata at no extra cost: this is `list` with the names kept. */
+  async listKeys(options: ListOptions = {}): Promise<KeyListResult> {
+    const { objects, ...rest } = await this.list(options);
+    return { keys: objects.map((object) => object.key), ...rest };
   }
 
   async createMultipartUpload(key: string, options?: MultipartOptions): Promise<MultipartUpload> {

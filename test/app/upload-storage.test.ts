@@ -55,6 +55,7 @@ function watched(): { storage: ObjectStorage; writes: Write[]; dataReads: string
     },
     delete: (keys) => inner.delete(keys),
     list: (options) => inner.list(options),
+    listKeys: (options) => inner.listKeys(options),
     createMultipartUpload: async (key, options) =>
       watch(await inner.createMultipartUpload(key, options)),
     resumeMultipartUpload: (key, id) => watch(inner.resumeMultipartUpload(key, id)),

@@ -486,6 +486,47 @@ function defineListTests(t: SuiteApi, s: () => StorageFixture): void {
     expect(result.delimitedPrefixes).toEqual([]);
   });
 
+  test("listKeys pages exactly like list, with prefix, delimiter, startAfter and cursors", async () => {
+    const keys = [...tricky, "a/b/c", "a/d", "dir/x/1", "dir/x/2", "dir/y", "dir-z"];
+    await putAll(s().storage, keys);
+    const cases = [
+      { limit: 3 },
+      { prefix: "a", limit: 2 },
+      { prefix: "dir", delimiter: "/", limit: 1 },
+      { delimiter: "/", limit: 4 },
+      { startAfter: "a/b", limit: 5 },
+      { prefix: "dir/", startAfter: "dir/x/1" },
+    ];
+
+    const pages = async (read: (cursor?: string) => Promise<string[][]>) => {
+      const all: string[][][] = [];
+      let cursor: string | undefined;
+      do {
+        const [page, next] = await read(cursor);
+        all.push([page ?? [], next ?? []]);
+        cursor = next?.[0];
+      } while (cursor);
+      return all.map(([page]) => page);
+    };
+    for (const options of cases) {
+      const viaList = await pages(async (cursor) => {
+        const r = await s().storage.list({ ...options, cursor });
+        const names = [...r.objects.map((o) => o.key), ...r.delimitedPrefixes.map((p) => `[${p}]`)];
+        return [names, r.cursor ? [r.cursor] : []];
+      });
+      const viaKeys = await pages(async (cursor) => {
+        const r = await s().storage.listKeys({ ...options, cursor });
+        return [
+          [...r.keys, ...r.delimitedPrefixes.map((p) => `[${p}]`)],
+          r.cursor ? [r.cursor] : [],
+        ];
+      });
+
+      expect(viaKeys).toEqual(viaList);
+      expect(viaList.flat().length).toBeGreaterThan(0);
+    }
+  });
+
   test("list of an empty store is empty and not truncated", async () => {
     const result = await s().storage.list({ prefix: "nothing/" });
 

@@ -3,7 +3,13 @@
  * at a delimiter, at most `limit` entries a page. A cursor is the hex of the last byte string a
  * page took, so any driver can resume from it without state of its own.
  */
-import { type ListOptions, type ListResult, MAX_LIST_LIMIT, type StoredObject } from "../storage";
+import {
+  type KeyListResult,
+  type ListOptions,
+  type ListResult,
+  MAX_LIST_LIMIT,
+  type StoredObject,
+} from "../storage";
 import { compareBytes, concatBytes, fromUtf8, startsWith, utf8 } from "./bytes";
 import { StorageError } from "./errors";
 
@@ -77,9 +83,12 @@ export class ListPage {
     return startsWith(bytes, this.plan.prefix) && this.#group(bytes) !== undefined;
   }
 
-  /** Takes the next key; `"full"` means the page is complete and the walk can stop. */
-  offer(bytes: Uint8Array, key = fromUtf8(bytes)): Offered {
-    if (!this.wants(bytes, false)) return "skipped";
+  /**
+   * Takes the next key; `"full"` means the page is complete and the walk can stop. A caller that
+   * has just asked `wants` for these bytes passes `wanted` to skip asking again.
+   */
+  offer(bytes: Uint8Array, key = fromUtf8(bytes), wanted = false): Offered {
+    if (!wanted && !this.wants(bytes, false)) return "skipped";
     if (this.keys.length + this.delimitedPrefixes.length >= this.plan.limit) {
       this.truncated = true;
       return "full";
@@ -98,6 +107,16 @@ export class ListPage {
   /** Where the next page starts, when this one is truncated. */
   get cursor(): string | undefined {
     return this.truncated && this.after ? encodeCursor(this.after) : undefined;
+  }
+
+  /** The page as a `listKeys` result. */
+  keyResult(): KeyListResult {
+    return {
+      keys: this.keys,
+      delimitedPrefixes: this.delimitedPrefixes,
+      truncated: this.truncated,
+      ...(this.cursor !== undefined && { cursor: this.cursor }),
+    };
   }
 
   /** The page as a list result, with the objects of its keys (`undefined`: gone meanwhile). */
