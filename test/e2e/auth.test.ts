@@ -7,26 +7,28 @@
  * from the machine; podman gets a store of its own, as in podman.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { authConfig, PASSWORDS, type User } from "../support/auth";
 import { buildImage, readImage, randomName, sha256 } from "../support/oci-image";
 import { type RegistryServer, startRegistry } from "../support/server";
+import { PodmanStores } from "../support/podman";
 import { run, runOk } from "../support/tools";
 
 const TIMEOUT = 120_000;
 let work: string;
-const runRoots: string[] = [];
+let stores: PodmanStores;
 
 beforeAll(async () => {
   work = join(tmpdir(), randomName("r2-registry-auth-e2e"));
   await mkdir(work);
+  stores = new PodmanStores(work);
 });
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
-  for (const runRoot of runRoots) await rm(runRoot, { recursive: true, force: true });
+  await stores?.cleanup();
 });
 
 function skopeo(...args: string[]) {
@@ -52,20 +54,6 @@ async function layout() {
     tag: "v1",
   });
   return { dir, image };
-}
-
-/** A podman bound to a store of its own (see podman.test.ts). */
-async function podmanStore(name: string) {
-  const runRoot = await mkdtemp("/tmp/podman-run-");
-  runRoots.push(runRoot);
-  const global = [
-    `--root=${join(work, randomName(name))}`,
-    `--runroot=${runRoot}`,
-    "--storage-driver=vfs",
-    "--events-backend=none",
-    "--cgroup-manager=cgroupfs",
-  ];
-  return (...args: string[]) => runOk(["podman", ...global, ...args], { timeoutMs: TIMEOUT });
 }
 
 for (const scheme of ["basic", "bearer"] as const) {
@@ -210,8 +198,8 @@ for (const scheme of ["basic", "bearer"] as const) {
         const { dir, image } = await layout();
         const auth = await authFile();
         const reference = `${host}/${randomName("team/podman")}:v1`;
-        const pusher = await podmanStore("pusher");
-        const puller = await podmanStore("puller");
+        const { podman: pusher } = await stores.create("pusher");
+        const { podman: puller } = await stores.create("puller");
         const digestFile = join(work, randomName("digest"));
         await pusher("pull", "--quiet", `oci:${dir}:v1`);
 
@@ -251,7 +239,7 @@ for (const scheme of ["basic", "bearer"] as const) {
         const reference = `${host}/${randomName("public/anon")}:v1`;
         const anonymous = await authFile();
         const out = join(work, randomName("pulled"));
-        const puller = await podmanStore("anonymous");
+        const { podman: puller } = await stores.create("anonymous");
         await skopeo(
           "copy",
           "--dest-tls-verify=false",

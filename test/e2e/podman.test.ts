@@ -6,26 +6,20 @@
  * root but no overlay mounts, and they never see images from another run.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage, buildMultiArchIndex, randomName, sha256 } from "../support/oci-image";
 import { type RegistryServer, startRegistry } from "../support/server";
+import { type PodmanImage, PodmanStores } from "../support/podman";
 import { runOk } from "../support/tools";
 
 const TIMEOUT = 120_000;
 
-interface PodmanImage {
-  Id: string;
-  Digest: string;
-  Architecture: string;
-  RootFS: { Layers: string[] };
-}
-
 let registry: RegistryServer;
 let host: string;
 let work: string;
-const runRoots: string[] = [];
+let stores: PodmanStores;
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -33,37 +27,14 @@ beforeAll(async () => {
   // Lower case throughout: podman names an image pulled from `oci:DIR` after DIR.
   work = join(tmpdir(), randomName("r2-registry-podman"));
   await mkdir(work);
+  stores = new PodmanStores(work);
 });
 
 afterAll(async () => {
   await registry?.stop();
   if (work) await rm(work, { recursive: true, force: true });
-  for (const runRoot of runRoots) await rm(runRoot, { recursive: true, force: true });
+  await stores?.cleanup();
 });
-
-/**
- * A podman bound to a store of its own. podman refuses a runroot over 50 characters, so that one
- * lives directly under /tmp rather than in the work directory.
- */
-async function podmanStore(name: string) {
-  const runRoot = await mkdtemp("/tmp/podman-run-");
-  runRoots.push(runRoot);
-  const global = [
-    `--root=${join(work, randomName(name))}`,
-    `--runroot=${runRoot}`,
-    "--storage-driver=vfs",
-    "--events-backend=none",
-    "--cgroup-manager=cgroupfs",
-  ];
-  const podman = (...args: string[]) =>
-    runOk(["podman", ...global, ...args], { timeoutMs: TIMEOUT });
-  const inspect = async (reference: string) => {
-    const images = JSON.parse(await podman("image", "inspect", reference)) as PodmanImage[];
-    if (images.length !== 1 || !images[0]) throw new Error(`no single image ${reference}`);
-    return images[0];
-  };
-  return { podman, inspect };
-}
 
 describe("podman", () => {
   test(
@@ -75,8 +46,8 @@ describe("podman", () => {
         tag: "v1",
       });
       const repo = randomName("e2e/podman");
-      const pusher = await podmanStore("pusher");
-      const puller = await podmanStore("puller");
+      const pusher = await stores.create("pusher");
+      const puller = await stores.create("puller");
       const digestFile = join(work, randomName("digest"));
       await pusher.podman("pull", "--quiet", `oci:${dir}:v1`);
 
@@ -136,7 +107,7 @@ describe("podman", () => {
         ["amd64", ""],
         ["arm64", "v8"],
       ] as const) {
-        const store = await podmanStore(`multi-${arch}`);
+        const store = await stores.create(`multi-${arch}`);
         const platform = variant ? ["--arch", arch, "--variant", variant] : ["--arch", arch];
         await store.podman(
           "pull",
