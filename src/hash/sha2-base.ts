@@ -4,7 +4,7 @@
  */
 import type { DigestAlgorithm } from "../registry/digest";
 import type { ResumableHasher } from "./hasher";
-import { encodeState, type HashState } from "./state";
+import { encodeState, type HashState, toHex } from "./state";
 
 export abstract class Sha2Base implements ResumableHasher {
   abstract readonly algorithm: DigestAlgorithm;
@@ -75,7 +75,7 @@ export abstract class Sha2Base implements ResumableHasher {
     }
     this.writeLength(this.#pendingView, bits);
     this.compress(this.#pendingView, 0);
-    return Array.from(this.words(), (b) => b.toString(16).padStart(2, "0")).join("");
+    return toHex(this.words());
   }
 
   /** Tops up the pending block from `data`; returns how many bytes of `data` it took. */

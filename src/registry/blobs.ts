@@ -121,8 +121,8 @@ export class BlobStore {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await this.#storage.list({ prefix, cursor });
-      const names = page.objects.map((object) => object.key.slice(prefix.length)).filter(mayPull);
+      const page = await this.#storage.listKeys({ prefix, cursor });
+      const names = page.keys.map((key) => key.slice(prefix.length)).filter(mayPull);
       for (const batch of batches(names, MOUNT_SEARCH_BATCH)) {
         const links = await Promise.all(batch.map((repository) => this.stat(repository, digest)));
         const found = links.find((info) => info !== null);

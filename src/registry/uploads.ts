@@ -305,8 +305,8 @@ export class Uploads {
       await this.#resumeMultipart(session)
         ?.abort()
         .catch(() => undefined);
-    const carries = await this.#storage.list({ prefix: `${layout.upload(session.id)}/` });
-    if (carries.objects.length) await this.#storage.delete(carries.objects.map((o) => o.key));
+    const carries = await this.#storage.listKeys({ prefix: `${layout.upload(session.id)}/` });
+    if (carries.keys.length) await this.#storage.delete(carries.keys);
   }
 }
 
