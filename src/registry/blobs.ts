@@ -3,6 +3,7 @@
  * holds them. A blob is served in a repository only through a link, so mounting is writing a
  * link, and a base layer shared by many repositories costs its bytes once.
  */
+import type { GcGuard } from "../gc/marks";
 import type { ByteRange, ObjectStorage, StoredObjectBody } from "../storage/storage";
 import type { Digest } from "./digest";
 import { RegistryError } from "./errors";
@@ -34,9 +35,11 @@ export class RangeNotSatisfiable extends RegistryError {
 
 export class BlobStore {
   readonly #storage: ObjectStorage;
+  readonly #guard: GcGuard;
 
-  constructor(storage: ObjectStorage) {
+  constructor(storage: ObjectStorage, guard: GcGuard) {
     this.#storage = storage;
+    this.#guard = guard;
   }
 
   /** The blob as linked in repository `name`, or `null` when it is not linked there. */
@@ -80,6 +83,31 @@ export class BlobStore {
     await this.#storage.put(layout.blob(info.digest), null, { customMetadata });
   }
 
+  /**
+   * The objects a blob in repository `name` needs: its link, its record and its bytes. A write
+   * that comes to depend on the blob protects these from garbage collection.
+   */
+  keysOf(name: string, info: BlobInfo): string[] {
+    const keys = [layout.blobLink(name, info.digest), layout.blob(info.digest)];
+    if (info.location !== keys[1]) keys.push(info.location);
+    return keys;
+  }
+
+  /**
+   * Links the blob into repository `name` and protects it from a collection in progress. When
+   * the collection is deleting it, removes the link again and returns `false`: the blob is to
+   * be uploaded anew.
+   */
+  async linkProtected(name: string, info: BlobInfo, fresh = false): Promise<boolean> {
+    await this.link(name, info);
+    const link = layout.blobLink(name, info.digest);
+    // A record and bytes just written (`fresh`) are this upload's own: no collection has them.
+    const lost = await this.#guard.protect(fresh ? [link] : this.keysOf(name, info));
+    if (lost === null) return true;
+    if (lost !== link) await this.#storage.delete(link);
+    return false;
+  }
+
   /** Removes the blob from repository `name`; `false` when it was not linked there. */
   async unlink(name: string, digest: Digest): Promise<boolean> {
     const key = layout.blobLink(name, digest);
@@ -96,8 +124,7 @@ export class BlobStore {
   async mount(name: string, digest: Digest, options: MountOptions = {}): Promise<BlobInfo | null> {
     const info = await this.#mountSource(digest, options);
     if (!info) return null;
-    await this.link(name, info);
-    return info;
+    return (await this.linkProtected(name, info)) ? info : null;
   }
 
   async #mountSource(digest: Digest, { from, mayPull }: MountOptions): Promise<BlobInfo | null> {

@@ -2,6 +2,7 @@
  * The registry's one error type, and one subclass per wire code of the OCI Distribution
  * Specification. The HTTP layer renders them; nothing else knows about status lines.
  */
+import type { Digest } from "./digest";
 
 export type ErrorCode =
   | "BLOB_UNKNOWN"
@@ -146,5 +147,24 @@ export class Denied extends RegistryError {
 export class Unavailable extends RegistryError {
   constructor(message: string) {
     super(503, "UNAVAILABLE", message);
+  }
+}
+
+/**
+ * 503 for a write that needs an object garbage collection is deleting at that moment: pushing
+ * again, once the collection has finished deleting, succeeds.
+ */
+export class CollectedMeanwhile extends RegistryError {
+  constructor(digest: Digest) {
+    super(503, "UNAVAILABLE", "garbage collection removed this blob meanwhile: push it again", {
+      digest: digest.value,
+    });
+  }
+}
+
+/** 503 for a manifest PUT that came while garbage collection was deleting the same manifest. */
+export class CollectedManifest extends RegistryError {
+  constructor() {
+    super(503, "UNAVAILABLE", "garbage collection removed this manifest meanwhile: push it again");
   }
 }

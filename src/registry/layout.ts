@@ -15,6 +15,9 @@
  *   catalog/<name>                             the repository index the catalog lists
  *   uploads/<id>                               an upload session's state
  *   uploads/<id>/carry/<attempt>               bytes received but not yet in a full part
+ *   gc/run                                     the garbage collection in progress, if any
+ *   gc/marks/<key>                             GC's mark on an object it may delete
+ *   gc/report                                  the last collection's report
  *
  * Repository names cannot contain a component starting with `_`, so the `_blobs`, `_manifests`,
  * `_tags` and `_referrers` folders never collide with a nested repository.
@@ -41,6 +44,15 @@ export const layout = {
   catalogEntry: (name: string) => `catalog/${name}`,
   catalogPrefix: "catalog/",
 
+  uploadsPrefix: "uploads/",
   upload: (id: string) => `uploads/${id}`,
   uploadCarry: (id: string, attempt: string) => `uploads/${id}/carry/${attempt}`,
+
+  repositoriesPrefix: "repositories/",
+  blobsPrefix: "blobs/",
+  blobDataPrefix: "data/",
+  gcRun: "gc/run",
+  gcReport: "gc/report",
+  gcMarksPrefix: "gc/marks/",
+  gcMark: (key: string) => `gc/marks/${key}`,
 };

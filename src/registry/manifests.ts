@@ -3,14 +3,23 @@
  * one read), checked against the repository's blobs and manifests, and indexed by subject for
  * the referrers API.
  *
- * Writes go manifest first, then tags, then the referrers entry and the catalog entry: a tag
- * never names a manifest that is not there yet.
+ * Writes go manifest and referrers entry first, then, once garbage collection is sure to keep
+ * them and everything they refer to (see gc/marks.ts), the tags and the catalog entry: a tag
+ * never names a manifest that is not there, or that is being collected.
  */
+import type { GcGuard } from "../gc/marks";
 import type { HashEngine } from "../hash/hasher";
 import type { ObjectStorage, StoredObject, StoredObjectBody } from "../storage/storage";
 import type { BlobStore } from "./blobs";
 import { type Digest, looksLikeDigest, makeDigest, parseDigest } from "./digest";
-import { DigestInvalid, ManifestBlobUnknown, ManifestUnknown, NameUnknown } from "./errors";
+import {
+  CollectedManifest,
+  DigestInvalid,
+  ManifestBlobUnknown,
+  ManifestUnknown,
+  NameUnknown,
+  type RegistryError,
+} from "./errors";
 import { layout } from "./layout";
 import { type Descriptor, type ParsedManifest, parseManifest } from "./manifest-parser";
 import { checkTag } from "./names";
@@ -38,17 +47,34 @@ export function parseReference(value: string): Reference {
   return { tag: checkTag(value) };
 }
 
+/** Something a manifest refers to, and the objects that must stay for it to be pullable. */
+interface Dependency {
+  digest: Digest;
+  keys: string[];
+  /** For a blob: its link in the repository. */
+  link?: string;
+}
+
+export interface ManifestStoreParts {
+  blobs: BlobStore;
+  referrers: Referrers;
+  guard: GcGuard;
+  hashEngine: HashEngine;
+}
+
 export class ManifestStore {
   readonly #storage: ObjectStorage;
   readonly #blobs: BlobStore;
   readonly #referrers: Referrers;
+  readonly #guard: GcGuard;
   readonly #hashEngine: HashEngine;
 
-  constructor(storage: ObjectStorage, blobs: BlobStore, referrers: Referrers, engine: HashEngine) {
+  constructor(storage: ObjectStorage, parts: ManifestStoreParts) {
     this.#storage = storage;
-    this.#blobs = blobs;
-    this.#referrers = referrers;
-    this.#hashEngine = engine;
+    this.#blobs = parts.blobs;
+    this.#referrers = parts.referrers;
+    this.#guard = parts.guard;
+    this.#hashEngine = parts.hashEngine;
   }
 
   /** Stores a manifest under `reference`, plus `extraTags`, after validating it. */
@@ -61,17 +87,40 @@ export class ManifestStore {
   ): Promise<PutManifestResult> {
     const digest = this.#digestOf(bytes, reference);
     const manifest = parseManifest(bytes, contentType);
-    await this.#checkReferences(name, manifest);
+    const key = layout.manifest(name, digest);
+    const [dependencies, existed] = await Promise.all([
+      this.#checkReferences(name, manifest),
+      this.#storage.head(key),
+    ]);
     const tags = [...new Set("tag" in reference ? [reference.tag, ...extraTags] : extraTags)];
 
     const httpMetadata = { contentType: manifest.mediaType };
     const customMetadata: Record<string, string> = {};
     if (manifest.subject) customMetadata.subject = manifest.subject.digest.value;
-    await this.#storage.put(layout.manifest(name, digest), bytes, { httpMetadata, customMetadata });
+    await this.#storage.put(key, bytes, { httpMetadata, customMetadata });
+    const entry = await this.#referrers.add(name, digest, bytes.length, manifest);
+    const own = entry ? [key, entry] : [key];
+    const lost = await this.#guard.protect([...own, ...dependencies.flatMap((d) => d.keys)]);
+    if (lost !== null) {
+      if (!existed) await this.#storage.delete(own);
+      throw await this.#lost(lost, own, dependencies);
+    }
+
     await Promise.all(tags.map((tag) => this.#putTag(name, tag, digest, bytes, manifest)));
-    if (manifest.subject) await this.#referrers.add(name, digest, bytes.length, manifest);
     await this.#ensureCatalogEntry(name);
     return { digest, subject: manifest.subject?.digest, tags };
+  }
+
+  /**
+   * The error for a manifest whose object `key` vanished or is being garbage collected. A blob
+   * whose bytes are gone but whose link is not loses its link too, so that the client, which
+   * asks whether the blob is there before it pushes again, uploads it anew.
+   */
+  async #lost(key: string, own: string[], dependencies: Dependency[]): Promise<RegistryError> {
+    if (own.includes(key)) return new CollectedManifest();
+    const dependency = dependencies.find((d) => d.keys.includes(key));
+    if (dependency?.link && dependency.link !== key) await this.#storage.delete(dependency.link);
+    return new ManifestBlobUnknown(dependency?.digest.value ?? key);
   }
 
   /** The manifest's bytes and facts, or `MANIFEST_UNKNOWN`/`NAME_UNKNOWN`. */
@@ -128,19 +177,27 @@ export class ManifestStore {
     return digest;
   }
 
-  /** Every config, layer and child manifest must already be in the repository. */
-  async #checkReferences(name: string, manifest: ParsedManifest): Promise<void> {
+  /**
+   * Every config, layer and child manifest must already be in the repository. Returns what the
+   * manifest depends on, with the objects each needs.
+   */
+  async #checkReferences(name: string, manifest: ParsedManifest): Promise<Dependency[]> {
     const local = (d: Descriptor) => d.urls === undefined;
-    const missing = await Promise.all([
-      ...manifest.blobs.filter(local).map(async (d) => {
-        return (await this.#blobs.stat(name, d.digest)) ? null : d.digest;
+    const found = await Promise.all([
+      ...manifest.blobs.filter(local).map(async (d): Promise<Dependency | Digest> => {
+        const info = await this.#blobs.stat(name, d.digest);
+        if (!info) return d.digest;
+        const keys = this.#blobs.keysOf(name, info);
+        return { digest: d.digest, keys, link: keys[0] };
       }),
-      ...manifest.manifests.map(async (d) => {
-        return (await this.#storage.head(layout.manifest(name, d.digest))) ? null : d.digest;
+      ...manifest.manifests.map(async (d): Promise<Dependency | Digest> => {
+        const key = layout.manifest(name, d.digest);
+        return (await this.#storage.head(key)) ? { digest: d.digest, keys: [key] } : d.digest;
       }),
     ]);
-    const first = missing.find((digest) => digest !== null);
-    if (first) throw new ManifestBlobUnknown(first.value);
+    const missing = found.find((entry): entry is Digest => !("keys" in entry));
+    if (missing) throw new ManifestBlobUnknown(missing.value);
+    return found as Dependency[];
   }
 
   async #putTag(name: string, tag: string, digest: Digest, bytes: Uint8Array, m: ParsedManifest) {

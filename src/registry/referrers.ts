@@ -39,9 +39,12 @@ export class Referrers {
     this.#storage = storage;
   }
 
-  /** Records `manifest` (stored as `digest`, `size` bytes) as a referrer of its subject. */
-  async add(name: string, digest: Digest, size: number, manifest: ParsedManifest): Promise<void> {
-    if (!manifest.subject) return;
+  /**
+   * Records `manifest` (stored as `digest`, `size` bytes) as a referrer of its subject, and
+   * returns the entry's key; `null` for a manifest without a subject.
+   */
+  async add(name: string, digest: Digest, size: number, manifest: ParsedManifest) {
+    if (!manifest.subject) return null;
     const descriptor: ReferrerDescriptor = {
       mediaType: manifest.mediaType,
       digest: digest.value,
@@ -54,6 +57,7 @@ export class Referrers {
       json.length <= METADATA_LIMIT ? { descriptor: json } : {};
     const key = layout.referrer(name, manifest.subject.digest, digest);
     await this.#storage.put(key, json, { customMetadata });
+    return key;
   }
 
   async remove(name: string, subject: Digest, digest: Digest): Promise<void> {

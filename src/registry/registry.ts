@@ -2,6 +2,8 @@
  * The registry's domain, assembled over one bucket. Entry files build it with the storage and
  * hash engine of their runtime; the HTTP layer only talks to what this returns.
  */
+import { Collector } from "../gc/collector";
+import { GcGuard } from "../gc/marks";
 import type { HashEngine } from "../hash/hasher";
 import { MAX_PUT_SIZE, MIN_PART_SIZE, type ObjectStorage } from "../storage/storage";
 import { BlobStore } from "./blobs";
@@ -34,6 +36,9 @@ export interface Registry {
   tags: Tags;
   referrers: Referrers;
   catalog: Catalog;
+  /** The writers' side of garbage collection; tests hook into it. */
+  guard: GcGuard;
+  gc: Collector;
 }
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -43,9 +48,10 @@ export function createRegistry(options: RegistryOptions): Registry {
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
   if (partSize < MIN_PART_SIZE) throw new Error(`part size must be at least ${MIN_PART_SIZE}`);
 
-  const blobs = new BlobStore(storage);
+  const guard = new GcGuard(storage);
+  const blobs = new BlobStore(storage, guard);
   const referrers = new Referrers(storage);
-  const manifests = new ManifestStore(storage, blobs, referrers, hashEngine);
+  const manifests = new ManifestStore(storage, { blobs, referrers, guard, hashEngine });
   const uploads = new Uploads(storage, blobs, {
     partSize,
     hashEngine,
@@ -57,5 +63,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     singleInstance: options.singleInstance ?? false,
   });
   const tags = new Tags(storage, manifests);
-  return { blobs, uploads, manifests, tags, referrers, catalog: new Catalog(storage) };
+  const catalog = new Catalog(storage);
+  const gc = new Collector(storage, { hashEngine, now: options.now });
+  return { blobs, uploads, manifests, tags, referrers, catalog, guard, gc };
 }

@@ -24,7 +24,13 @@ import type { HashEngine, ResumableHasher } from "../hash/hasher";
 import type { MultipartUpload, ObjectStorage, UploadedPart } from "../storage/storage";
 import type { BlobInfo, BlobStore } from "./blobs";
 import type { Digest, DigestAlgorithm } from "./digest";
-import { DigestInvalid, SizeInvalid, type UploadPosition, UploadRangeInvalid } from "./errors";
+import {
+  CollectedMeanwhile,
+  DigestInvalid,
+  SizeInvalid,
+  type UploadPosition,
+  UploadRangeInvalid,
+} from "./errors";
 import { layout } from "./layout";
 import { PartWriter } from "./part-writer";
 import { drain, emptyStream, VerifyingStream } from "./streams";
@@ -138,6 +144,8 @@ export class Uploads {
       return info;
     } catch (error) {
       if (error instanceof DigestInvalid) await this.#discard(claim.session, { abort: true });
+      else if (error instanceof CollectedMeanwhile)
+        await this.#discard(claim.session, { abort: false });
       else await claim.release();
       throw error;
     }
@@ -241,8 +249,17 @@ export class Uploads {
     const existing = await this.#blobs.statGlobal(digest);
     if (existing) await received.multipart?.abort();
     const info = existing ?? (await this.#store(digest, size, received));
-    await this.#blobs.link(name, info);
+    await this.#linkOrFail(name, info, !existing);
     return info;
+  }
+
+  /**
+   * Links the blob, unless garbage collection is deleting it (or, for a new blob, its link in
+   * this repository): then the upload fails, and its retry stores the blob anew.
+   */
+  async #linkOrFail(name: string, info: BlobInfo, fresh: boolean): Promise<void> {
+    if (await this.#blobs.linkProtected(name, info, fresh)) return;
+    throw new CollectedMeanwhile(info.digest);
   }
 
   /** Writes a new blob: small ones to their own key, others by completing the multipart. */
@@ -277,7 +294,7 @@ export class Uploads {
       throw error;
     }
     const info = existing ?? { digest, size: length, location: layout.blob(digest) };
-    await this.#blobs.link(name, info);
+    await this.#linkOrFail(name, info, !existing);
     return info;
   }
 

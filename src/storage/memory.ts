@@ -56,7 +56,13 @@ export class MemoryStorage implements ObjectStorage {
   /** Every key with its UTF-8 bytes, in R2's order. */
   readonly #order: { key: string; bytes: Uint8Array }[] = [];
   readonly #uploads = new Map<string, Upload>();
+  /** The clock objects' `uploaded` times come from (tests move it). */
+  readonly #now: () => number;
   #serial = 0;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
 
   async head(key: string): Promise<StoredObject | null> {
     checkKey(key);
@@ -188,7 +194,7 @@ export class MemoryStorage implements ObjectStorage {
       key,
       size: bytes.byteLength,
       etag: this.#etag(),
-      uploaded: new Date(),
+      uploaded: new Date(this.#now()),
       httpMetadata: { ...options.httpMetadata },
       customMetadata: { ...options.customMetadata },
     };
