@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 import type { Server } from "bun";
 import { loadAuthenticator } from "./bun/auth-config";
 import { loadOpenSslHashEngine } from "./bun/openssl-hash";
+import { inProcessDriver } from "./gc/in-process";
+import { gcSettings } from "./gc/settings";
 import { typescriptHashEngine } from "./hash/typescript-engine";
 import { createApp } from "./http/app";
 import { consoleLogger } from "./http/logger";
@@ -27,7 +29,9 @@ const auth = await loadAuthenticator(process.env.AUTH_CONFIG).catch((error: Erro
   consoleLogger.error("cannot start", { error: error.message });
   process.exit(1);
 });
-const app = createApp(registry, { logger: consoleLogger, auth });
+const settings = gcSettings(process.env);
+const gc = { settings, drive: inProcessDriver(consoleLogger, settings.step) };
+const app = createApp(registry, { logger: consoleLogger, auth, gc });
 
 const server = Bun.serve({
   port,

@@ -25,6 +25,8 @@ export interface AccessRule {
 
 interface CompiledRule {
   patterns: RegExp[];
+  /** True for a rule over every repository (`**`): its `delete` lets its users collect garbage. */
+  everyRepository: boolean;
   catalog: boolean;
   users: Set<string>;
   actions: RepositoryAction[];
@@ -36,6 +38,7 @@ export class AccessRules {
   constructor(rules: AccessRule[]) {
     this.#rules = rules.map((rule) => ({
       patterns: rule.repositories.map(patternToRegExp),
+      everyRepository: rule.repositories.includes("**"),
       catalog: rule.catalog,
       users: new Set(rule.users),
       actions: rule.actions,
@@ -48,6 +51,9 @@ export class AccessRules {
     for (const rule of this.#rules) {
       if (!appliesTo(rule, subject)) continue;
       if (type === "registry" && name === "catalog" && rule.catalog) allowed.add("*");
+      if (type === "registry" && name === "gc" && rule.everyRepository) {
+        if (rule.actions.includes("delete")) allowed.add("delete");
+      }
       if (type !== "repository" || !rule.patterns.some((pattern) => pattern.test(name))) continue;
       for (const action of rule.actions) allowed.add(action);
     }

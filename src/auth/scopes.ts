@@ -35,6 +35,12 @@ const NAME = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 export const CATALOG_SCOPE: ResourceScope = { type: "registry", name: "catalog", actions: ["*"] };
 
 /**
+ * Garbage collection's scope, `registry:gc:delete`: held by those who may delete in every
+ * repository (a rule for `**` with `delete`).
+ */
+export const GC_SCOPE: ResourceScope = { type: "registry", name: "gc", actions: ["delete"] };
+
+/**
  * The scopes of one or more `scope` parameters, each a space-separated list; actions asked for
  * the same resource twice are merged. A scope that breaks the grammar is `400 UNSUPPORTED`.
  */

@@ -192,6 +192,8 @@ export class Collector {
         reclaimedBytes: 0,
         abandonedUploads: 0,
         rescued: 0,
+        steps: 0,
+        operations: 0,
       },
       options: full,
       youngSince: now - full.graceMs,
@@ -343,6 +345,7 @@ class Step {
 
   async run(): Promise<void> {
     const state = this.#state;
+    state.report.steps++;
     while (!this.#spent && state.phase !== "done" && !state.paused) {
       const phase = state.phase;
       await this.#advance();
@@ -350,6 +353,7 @@ class Step {
     }
     state.live = [...this.#live];
     state.liveLocations = [...this.#liveLocations];
+    if (state.phase !== "done") state.report.operations += this.#operations;
   }
 
   #next(phase: Phase): void {
@@ -718,6 +722,7 @@ class Step {
   async #finish(): Promise<boolean> {
     if (!this.#state.options.dryRun && !(await this.#clearMarks())) return false;
     const report = tally(this.#state);
+    report.operations += this.#operations + 1;
     await this.#op(this.#storage.put(layout.gcReport, JSON.stringify(report)));
     return true;
   }
@@ -778,7 +783,7 @@ function topological(keys: string[], candidates: Record<string, Candidate>): str
 
 /** The final report: what was (or, in a dry run, would be) removed. */
 function tally(state: RunState): Report {
-  const report = state.report;
+  const report = structuredClone(state.report);
   const removed = state.options.dryRun ? "found" : "deleted";
   const linkOwners = new Map<string, Set<string>>();
   const candidates = Object.values(state.candidates);

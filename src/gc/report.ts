@@ -35,6 +35,9 @@ export interface Report {
   abandonedUploads: number;
   /** Objects a writer needed again after they were found unused, so kept. */
   rescued: number;
+  /** The steps the collection took, and the storage operations they made. */
+  steps: number;
+  operations: number;
 }
 
 export function emptyUsage(): Usage {

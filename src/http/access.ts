@@ -7,13 +7,14 @@
  *   GET, HEAD on the other endpoints      pull
  *   POST, PUT, PATCH                      pull and push
  *   DELETE of a blob or manifest          delete
+ *   /v2/_gc…                              registry:gc:delete (delete in every repository)
  *
  * The name is cut from the path the way the routes cut it (the longest run of segments before
  * the endpoint's own ones, then percent-decoded), so the name checked is the name served.
  */
 import { checkRepositoryName } from "../registry/names";
 import type { ResourceScope } from "../auth/scopes";
-import { CATALOG_SCOPE } from "../auth/scopes";
+import { CATALOG_SCOPE, GC_SCOPE } from "../auth/scopes";
 
 /** What a request needs: a scope, only a signed-in caller, or nothing (no endpoint of `/v2/`). */
 export type Requirement = ResourceScope | "signed-in" | null;
@@ -25,6 +26,7 @@ const WRITES = ["POST", "PUT", "PATCH"];
 export function requiredAccess(method: string, path: string): Requirement {
   if (path === "/v2/" || path === "/v2") return "signed-in";
   if (path === "/v2/_catalog") return CATALOG_SCOPE;
+  if (path === "/v2/_gc" || path.startsWith("/v2/_gc/")) return GC_SCOPE;
 
   // `…/blobs/uploads` without a slash is, for reads and deletes, the route of a blob.
   const upload = UPLOADS.exec(path);

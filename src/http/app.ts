@@ -4,6 +4,8 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticator";
+import { inProcessDriver } from "../gc/in-process";
+import { gcSettings } from "../gc/settings";
 import { Unavailable, Unsupported } from "../registry/errors";
 import type { Registry } from "../registry/registry";
 import { accessLog } from "./access-log";
@@ -12,6 +14,7 @@ import { baseRoutes } from "./base";
 import { blobRoutes } from "./blobs";
 import type { AppEnv } from "./env";
 import { notFound, renderError } from "./errors";
+import { type GcRoutesOptions, gcRoutes } from "./gc";
 import { listingRoutes } from "./listings";
 import type { Logger } from "./logger";
 import { manifestRoutes } from "./manifests";
@@ -23,12 +26,19 @@ export interface AppOptions {
   logger: Logger;
   /** Authentication and access rules; without them every request is let through. */
   auth?: Authenticator;
+  /**
+   * The garbage collection endpoint's settings and how the runtime carries a run on; by
+   * default, the environment's defaults and a run to its end in this process.
+   */
+  gc?: GcRoutesOptions;
 }
 
 /** Paths that exist, for answering 405 rather than 404 to a method they lack. */
 const ENDPOINTS = [
   "/v2/",
   "/v2/_catalog",
+  "/v2/_gc",
+  "/v2/_gc/resume",
   `/v2/${NAME}/blobs/uploads/`,
   `/v2/${NAME}/blobs/uploads/:id`,
   `/v2/${NAME}/blobs/:digest`,
@@ -51,6 +61,9 @@ export function createApp(registry: Registry, options: AppOptions): Hono<AppEnv>
   if (auth?.tokens) app.route("/", tokenRoutes(auth, auth.tokens, options.logger));
 
   app.route("/", baseRoutes());
+  const settings = gcSettings({});
+  const gc = options.gc ?? { settings, drive: inProcessDriver(options.logger, settings.step) };
+  app.route("/", gcRoutes(registry, gc));
   app.route("/", blobRoutes(registry));
   app.route("/", uploadRoutes(registry));
   app.route("/", manifestRoutes(registry));

@@ -4,7 +4,7 @@ import type { AppContext } from "./env";
 export function jsonBody(
   c: AppContext,
   value: unknown,
-  status: 200 | 400 | 401 | 403 | 404 | 405 | 413 | 416 | 500 = 200,
+  status: 200 | 202 | 400 | 401 | 403 | 404 | 405 | 413 | 416 | 500 = 200,
   headers: Record<string, string> = {},
 ): Response {
   const bytes = new TextEncoder().encode(JSON.stringify(value));

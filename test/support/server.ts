@@ -118,7 +118,17 @@ const WRANGLER_ENV = {
 };
 
 /** The variables handed to the Worker (wrangler passes none of its own environment). */
-const WORKER_VARS = ["PART_SIZE", "CHUNK_MAX_LENGTH", "AUTH_CONFIG", "OPEN_REGISTRY"];
+const WORKER_VARS = [
+  "PART_SIZE",
+  "CHUNK_MAX_LENGTH",
+  "AUTH_CONFIG",
+  "OPEN_REGISTRY",
+  "GC_POLICY",
+  "GC_GRACE_SECONDS",
+  "UPLOAD_TTL_SECONDS",
+  "GC_INTERVAL_HOURS",
+  "GC_STEP_OPERATIONS",
+];
 
 function wranglerCommand(env: Record<string, string | undefined>, port: number): string[] {
   const vars = Object.entries(env)
@@ -132,6 +142,8 @@ function wranglerCommand(env: Record<string, string | undefined>, port: number):
     "--local-protocol=https",
     `--persist-to=${env.DATA_DIR}`,
     "--show-interactive-dev-session=false",
+    // `GET /__scheduled` runs the Cron Trigger, for the garbage collection tests.
+    "--test-scheduled",
     ...vars,
   ];
 }
