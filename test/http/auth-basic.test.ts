@@ -198,6 +198,29 @@ describe("Basic: catalog", () => {
   });
 });
 
+describe("Basic: garbage collection", () => {
+  test("the GC endpoint needs delete in every repository: 401 for no one, 403 for bob", async () => {
+    await expectUnauthorized(await fetch(`${url}/v2/_gc`));
+    await expectDenied(await fetch(`${url}/v2/_gc`, { headers: as("bob") }));
+    await expectDenied(await fetch(`${url}/v2/_gc`, { method: "POST", headers: as("bob") }));
+    // reader may pull everything in team/: still not enough.
+    await expectDenied(
+      await fetch(`${url}/v2/_gc/resume`, { method: "POST", headers: as("reader") }),
+    );
+  });
+
+  test("alice, who may delete everywhere, reads the status and starts a dry run", async () => {
+    const status = await fetch(`${url}/v2/_gc`, { headers: as("alice") });
+    expect(status.status).toBe(200);
+    const started = await fetch(`${url}/v2/_gc?dryRun=true`, {
+      method: "POST",
+      headers: as("alice"),
+    });
+    expect(started.status).toBe(202);
+    expect(((await started.json()) as { started: boolean }).started).toBe(true);
+  });
+});
+
 describe("Basic: mounting", () => {
   function mount(target: string, digest: string, from: string | null, user: "alice" | "bob") {
     const query = new URLSearchParams({ mount: digest, ...(from ? { from } : {}) });

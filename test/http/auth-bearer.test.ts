@@ -114,6 +114,12 @@ describe("Bearer: challenges", () => {
 
     expect(params.scope).toBe("registry:catalog:*");
   });
+
+  test("the GC endpoint without a token is 401 asking for registry:gc:delete", async () => {
+    const params = await challengeOf(await fetch(`${url}/v2/_gc`));
+
+    expect(params.scope).toBe("registry:gc:delete");
+  });
 });
 
 describe("Bearer: GET /token", () => {
@@ -375,6 +381,13 @@ describe("Bearer: refusals", () => {
     await expectDenied(res);
   });
 
+  test("the GC endpoint with a token bob could not get the scope for is 403", async () => {
+    const token = await getToken(url, ["registry:gc:delete"], "bob");
+    expect(claimsOf(token).access).toEqual([]);
+
+    await expectDenied(await fetch(`${url}/v2/_gc`, { headers: bearer(token) }));
+  });
+
   test("catalog without the right is 403", async () => {
     const token = await getToken(url, ["registry:catalog:*"], "bob");
 
@@ -413,6 +426,15 @@ describe("Bearer: what works", () => {
 
     expect(pulled.status).toBe(200);
     expect(deleted.status).toBe(202);
+  });
+
+  test("the GC endpoint with a token for registry:gc:delete (alice deletes everywhere)", async () => {
+    const token = await getToken(url, ["registry:gc:delete"], "alice");
+    expect(claimsOf(token).access).toEqual([{ type: "registry", name: "gc", actions: ["delete"] }]);
+
+    const res = await fetch(`${url}/v2/_gc`, { headers: bearer(token) });
+
+    expect(res.status).toBe(200);
   });
 
   test("catalog with a token that grants it", async () => {

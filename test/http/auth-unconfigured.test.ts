@@ -57,4 +57,11 @@ describe(`no configuration (${isWorkerTarget ? "Worker: read-only" : "Bun: open"
 
     expect(res.status).toBe(isWorkerTarget ? 403 : 404);
   });
+
+  test("garbage collection: the Worker refuses it (403), the Bun server starts it", async () => {
+    const res = await fetch(`${server.url}/v2/_gc?dryRun=true`, { method: "POST" });
+
+    expect(res.status).toBe(isWorkerTarget ? 403 : 202);
+    if (isWorkerTarget) expect(await errorCodes(res)).toEqual(["DENIED"]);
+  });
 });
