@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     ...(values.untagged ? { policy: "untagged" } : {}),
   });
   if (!started) console.error("a collection is already running here: carrying it on");
-  const phase = await collector.runToEnd({ operations: 5000, milliseconds: 60_000 });
+  const phase = await collector.runToEnd({ operations: 2000, milliseconds: 60_000 });
   if (phase !== "done") fail(`the collection paused in phase ${phase}`);
 
   const report = (await collector.status()).last;

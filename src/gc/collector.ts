@@ -45,7 +45,7 @@
 import type { HashEngine } from "../hash/hasher";
 import { parseDigest } from "../registry/digest";
 import { layout } from "../registry/layout";
-import type { ObjectStorage, StoredObject } from "../storage/storage";
+import type { Conditional, ObjectStorage, StoredObject } from "../storage/storage";
 import { setMark } from "./marks";
 import {
   addToScan,
@@ -210,27 +210,18 @@ export class Collector {
       order: [],
       position: 0,
     };
-    const written = await this.#storage.put(layout.gcRun, JSON.stringify(state), {
-      onlyIf: { etagDoesNotMatch: "*" },
-    });
-    return written !== null;
+    return (await save(this.#storage, state, { etagDoesNotMatch: "*" })) !== null;
   }
 
+  /** The run in progress (from its metadata: the state itself may be large) and the last report. */
   async status(): Promise<Status> {
     const [run, report] = await Promise.all([
-      this.#storage.get(layout.gcRun),
+      this.#storage.head(layout.gcRun),
       this.#storage.get(layout.gcReport),
     ]);
-    const state = run ? await run.json<RunState>() : null;
+    const summary = run?.customMetadata.summary;
     return {
-      running: state && {
-        id: state.report.id,
-        phase: state.phase,
-        paused: state.paused,
-        startedAt: state.report.startedAt,
-        dryRun: state.options.dryRun,
-        policy: state.options.policy,
-      },
+      running: summary ? (JSON.parse(summary) as Status["running"]) : null,
       last: report ? await report.json<Report>() : null,
     };
   }
@@ -248,44 +239,44 @@ export class Collector {
    * when it finished (or none was running), else where it stopped.
    */
   async step(budget: Budget): Promise<Phase> {
-    const loaded = await this.#storage.get(layout.gcRun);
-    if (!loaded) return "done";
-    const state = await loaded.json<RunState>();
-    if (state.paused) return state.phase;
-    const now = this.#now();
-    if (state.lease && state.lease.owner !== this.#owner && state.lease.until > now) {
-      return state.phase;
-    }
-    state.lease = { owner: this.#owner, until: now + (this.#options.leaseMs ?? 5 * 60_000) };
-    const leased = await this.#storage.put(layout.gcRun, JSON.stringify(state), {
-      onlyIf: { etagMatches: loaded.etag },
-    });
-    if (!leased) return state.phase;
+    return (await this.#step(budget)).phase;
+  }
 
-    const work = new Step(this.#storage, state, budget, this.#options.hashEngine, now);
+  async #step(budget: Budget): Promise<{ phase: Phase; idle: boolean }> {
+    const loaded = await this.#storage.get(layout.gcRun);
+    if (!loaded) return { phase: "done", idle: true };
+    const state = await loaded.json<RunState>();
+    const idle = { phase: state.phase, idle: true };
+    if (state.paused) return idle;
+    const now = this.#now();
+    if (state.lease && state.lease.owner !== this.#owner && state.lease.until > now) return idle;
+    state.lease = { owner: this.#owner, until: now + (this.#options.leaseMs ?? 5 * 60_000) };
+    const leased = await save(this.#storage, state, { etagMatches: loaded.etag });
+    if (!leased) return idle;
+
+    const work = new Step(this.#storage, state, budget, this.#options.hashEngine);
     await work.run();
     state.lease = undefined;
     if (state.phase === "done") {
       await this.#storage.delete(layout.gcRun);
-      return "done";
+      return { phase: "done", idle: false };
     }
-    await this.#storage.put(layout.gcRun, JSON.stringify(state), {
-      onlyIf: { etagMatches: leased.etag },
-    });
-    return state.phase;
+    await save(this.#storage, state, { etagMatches: leased.etag });
+    return { phase: state.phase, idle: false };
   }
 
-  /** Runs steps until the collection is done or paused. */
+  /**
+   * Runs steps until the collection is done or paused; waits while another process holds the
+   * run (until its lease runs out, should it have died).
+   */
   async runToEnd(budget: Budget = { operations: 5000, milliseconds: 30_000 }): Promise<Phase> {
     for (;;) {
-      const phase = await this.step(budget);
+      const { phase, idle } = await this.#step(budget);
       if (phase === "done") return phase;
-      const loaded = await this.#storage.get(layout.gcRun);
-      const state = loaded ? await loaded.json<RunState>() : null;
-      if (!state || state.paused) return state?.phase ?? "done";
-      if (state.lease && state.lease.owner !== this.#owner) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      if (!idle) continue;
+      const running = (await this.status()).running;
+      if (!running || running.paused) return running?.phase ?? "done";
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -295,10 +286,7 @@ export class Collector {
       if (!loaded) return;
       const state = await loaded.json<RunState>();
       change(state);
-      const written = await this.#storage.put(layout.gcRun, JSON.stringify(state), {
-        onlyIf: { etagMatches: loaded.etag },
-      });
-      if (written) return;
+      if (await save(this.#storage, state, { etagMatches: loaded.etag })) return;
     }
   }
 }
@@ -314,18 +302,12 @@ class Step {
   readonly #liveLocations: Set<string>;
   #operations = 0;
 
-  constructor(
-    storage: ObjectStorage,
-    state: RunState,
-    budget: Budget,
-    hashEngine: HashEngine,
-    now: number,
-  ) {
+  constructor(storage: ObjectStorage, state: RunState, budget: Budget, hashEngine: HashEngine) {
     this.#storage = storage;
     this.#state = state;
     this.#budget = budget;
     this.#hashEngine = hashEngine;
-    this.#started = now;
+    this.#started = Date.now();
     this.#live = new Set(state.live);
     this.#liveLocations = new Set(state.liveLocations);
   }
@@ -729,6 +711,22 @@ class Step {
 }
 
 const DELETE_BATCH = 100;
+
+/** Writes the run's state, with a summary in its metadata for `status`. */
+function save(storage: ObjectStorage, state: RunState, onlyIf: Conditional) {
+  const summary: Status["running"] = {
+    id: state.report.id,
+    phase: state.phase,
+    paused: state.paused,
+    startedAt: state.report.startedAt,
+    dryRun: state.options.dryRun,
+    policy: state.options.policy,
+  };
+  return storage.put(layout.gcRun, JSON.stringify(state), {
+    customMetadata: { summary: JSON.stringify(summary) },
+    onlyIf,
+  });
+}
 
 /**
  * Manifests first, each after the candidates that refer to it (an index before its children, a

@@ -40,6 +40,23 @@ async function blobStatus(repo: string, digest: string): Promise<number> {
   return res.status;
 }
 
+/**
+ * A repository with a layer uploaded but used by no manifest, and a collection (no grace
+ * period) paused after `phase`; with the manifest that would use the layer, not pushed yet.
+ */
+async function orphanLayerUntil(phase: "condemn" | "claim") {
+  const repo = randomName("gc");
+  const bytes = randomBytes(2048);
+  const layer = descriptor(bytes, OCI_LAYER);
+  await pushBlob(url, repo, bytes);
+  const base = await pushImage(url, repo, "base");
+  await Bun.sleep(5);
+  await startGc(url, { grace: "0", pauseAfter: phase });
+  expect((await settleGc(url)).running?.paused).toBe(true);
+  const manifest = imageManifest({ config: base.config, layers: [layer] });
+  return { repo, bytes, layer, manifest };
+}
+
 describe("garbage collection endpoint", () => {
   test("a deleted image's blobs go; a tagged image and a shared layer stay", async () => {
     const repo = randomName("gc");
@@ -84,16 +101,7 @@ describe("garbage collection endpoint", () => {
   });
 
   test("a manifest PUT right after the collection condemned its layer keeps it", async () => {
-    const repo = randomName("gc");
-    const bytes = randomBytes(2048);
-    const layer = descriptor(bytes, OCI_LAYER);
-    await pushBlob(url, repo, bytes);
-    const config = await pushImage(url, repo, "base");
-    await Bun.sleep(5);
-    await startGc(url, { grace: "0", pauseAfter: "condemn" });
-    expect((await settleGc(url)).running?.paused).toBe(true);
-
-    const manifest = imageManifest({ config: config.config, layers: [layer] });
+    const { repo, bytes, layer, manifest } = await orphanLayerUntil("condemn");
     expect((await putManifest(url, repo, "v1", manifest)).status).toBe(201);
 
     await resumeGc(url);
@@ -103,16 +111,7 @@ describe("garbage collection endpoint", () => {
   });
 
   test("a manifest PUT after the collection claimed its layer fails; pushing again works", async () => {
-    const repo = randomName("gc");
-    const bytes = randomBytes(2048);
-    const layer = descriptor(bytes, OCI_LAYER);
-    await pushBlob(url, repo, bytes);
-    const base = await pushImage(url, repo, "base");
-    await Bun.sleep(5);
-    await startGc(url, { grace: "0", pauseAfter: "claim" });
-    expect((await settleGc(url)).running?.paused).toBe(true);
-
-    const manifest = imageManifest({ config: base.config, layers: [layer] });
+    const { repo, bytes, layer, manifest } = await orphanLayerUntil("claim");
     const refused = await putManifest(url, repo, "v1", manifest);
     expect(refused.status).toBe(400);
     expect(await errorCodes(refused)).toEqual(["MANIFEST_BLOB_UNKNOWN"]);
