@@ -52,7 +52,8 @@ async function main(): Promise<void> {
     ...(values.untagged ? { policy: "untagged" } : {}),
   });
   if (!started) console.error("a collection is already running here: carrying it on");
-  const phase = await collector.runToEnd({ operations: 2000, milliseconds: 60_000 });
+  // Long steps: the state is saved (for a command that dies) every 20,000 operations.
+  const phase = await collector.runToEnd({ operations: 20_000, milliseconds: 120_000 });
   if (phase !== "done") fail(`the collection paused in phase ${phase}`);
 
   const report = (await collector.status()).last;
