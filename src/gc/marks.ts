@@ -44,12 +44,8 @@ export async function setMark(
   return written ? { state, etag: written.etag } : null;
 }
 
-/** A test's hook into the protocol, called at the point where a race would do harm. */
-export type GuardHook = (event: "before-protect", keys: readonly string[]) => Promise<void>;
-
 export class GcGuard {
   readonly #storage: ObjectStorage;
-  hook?: GuardHook;
 
   constructor(storage: ObjectStorage) {
     this.#storage = storage;
@@ -66,7 +62,6 @@ export class GcGuard {
    * an object that no collection running or finished will delete.
    */
   async protect(keys: readonly string[]): Promise<string | null> {
-    await this.hook?.("before-protect", keys);
     if (await this.#storage.head(layout.gcRun)) {
       const safe = await Promise.all(keys.map((key) => this.#rescue(key)));
       const lost = safe.indexOf(false);

@@ -36,7 +36,7 @@ export interface Registry {
   tags: Tags;
   referrers: Referrers;
   catalog: Catalog;
-  /** The writers' side of garbage collection; tests hook into it. */
+  /** The writers' side of garbage collection. */
   guard: GcGuard;
   gc: Collector;
 }

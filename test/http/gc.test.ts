@@ -4,12 +4,16 @@
  * interleavings with a push, and runs that take many steps.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import {
   descriptor,
   errorCodes,
   getBlob,
   imageManifest,
   OCI_LAYER,
+  openSession,
+  patchChunk,
   pushBlob,
   pushImage,
   putManifest,
@@ -17,10 +21,11 @@ import {
   randomName,
 } from "../support/client";
 import { collect, gcStatus, resumeGc, settleGc, startGc } from "../support/gc";
-import { type RegistryServer, startRegistry } from "../support/server";
+import { isWorkerTarget, type RegistryServer, startRegistry } from "../support/server";
 
 let server: RegistryServer;
 let url: string;
+const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   server = await startRegistry();
@@ -138,6 +143,27 @@ describe("garbage collection endpoint", () => {
     await resumeGc(url);
     expect((await settleGc(url)).running).toBeNull();
     expect((await gcStatus(url)).last?.id).toBe(first.running?.id ?? "");
+  });
+
+  test("an upload session idle past its time to live is aborted with its parts", async () => {
+    const repo = randomName("gc");
+    const session = await openSession(url, repo);
+    // 9 MiB: one full part in the session's multipart upload, the rest carried.
+    expect((await patchChunk(session, randomBytes(9 * MiB))).status).toBe(202);
+    await Bun.sleep(1500);
+    const fresh = await openSession(url, repo);
+
+    const report = await collect(url, { uploadTtl: "1" });
+
+    expect(report.abandonedUploads).toBe(1);
+    const gone = await fetch(session);
+    expect(gone.status).toBe(404);
+    expect(await errorCodes(gone)).toEqual(["BLOB_UPLOAD_UNKNOWN"]);
+    expect((await fetch(fresh)).status).toBe(204);
+    if (server.dataDir && !isWorkerTarget) {
+      // The filesystem driver keeps multipart parts under uploads/: none are left.
+      expect(await readdir(join(server.dataDir, "uploads"))).toEqual([]);
+    }
   });
 
   test("bad parameters are 400 UNSUPPORTED", async () => {
