@@ -56,7 +56,7 @@ export class PartWriter {
   /** Grows the buffer (by doubling, then to a pooled part) to hold `size` bytes. */
   #reserve(size: number): void {
     if (size <= this.#buffer.length) return;
-    const doubled = Math.max(size, this.#buffer.length * 2);
+    const doubled = Math.min(this.#partSize, Math.max(size, this.#buffer.length * 2));
     const grown =
       doubled < SMALL
         ? new Uint8Array(doubled)
