@@ -2,8 +2,9 @@
  * `FSR2Bucket`: the `ObjectStorage` of the Bun server, kept in a local directory, with R2's rules.
  *
  * Layout under the data directory (paths in fs/layout.ts):
- *   keys/<segment>/…/<last>#   one small JSON file per object: etag, size, uploaded, metadata
- *   data/<e0e1>/<etag>         the object's bytes, written once and never changed
+ *   keys/<segment>/…/<last>#   one small JSON file per object: etag, size, uploaded, metadata,
+ *                              and the bytes of an object of at most 8 KiB
+ *   data/<e0e1>/<etag>         a larger object's bytes, written once and never changed
  *   uploads/<id>/              a multipart upload: upload.json, part records, part bytes
  *   tmp/                       files being written, renamed into place when whole
  *   locks/<sha1 of key>        a key's write lock, shared by every process using the directory
@@ -27,7 +28,7 @@ import { Layout } from "./fs/layout";
 import { DirectoryCache, listKeys, listObjects } from "./fs/list";
 import { describe, newMeta } from "./fs/meta";
 import { MultipartUploads } from "./fs/multipart";
-import { ObjectFiles } from "./fs/object-files";
+import { INLINE_STORE_MAX, ObjectFiles } from "./fs/object-files";
 import { startUp } from "./fs/startup";
 import { checkMetadata, checkPutSize, resolveRange, withBody } from "./rules";
 import type {
@@ -94,14 +95,22 @@ export class FSR2Bucket implements ObjectStorage {
     checkPutSize(sized.length);
     await this.#ready;
 
+    const meta = newMeta(sized.length, options);
+    if (sized.bytes !== undefined && sized.length <= INLINE_STORE_MAX) {
+      meta.inline = Buffer.from(sized.bytes).toString("base64");
+      return this.#objects.publish(key, path, undefined, meta, options.onlyIf);
+    }
     const temp = this.#layout.tempPath();
     await writeNewFile(temp, sized);
-    try {
-      const meta = newMeta(sized.length, options);
-      return await this.#objects.publish(key, path, temp, meta, options.onlyIf);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    const published = await this.#objects
+      .publish(key, path, temp, meta, options.onlyIf)
+      .catch(async (error) => {
+        await rm(temp, { force: true });
+        throw error;
+      });
+    // A refused write moved nothing; a published one moved the file away.
+    if (published === null) await rm(temp, { force: true });
+    return published;
   }
 
   /** Removes the objects; a missing key is a no-op. Empty directories are pruned. */

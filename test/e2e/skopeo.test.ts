@@ -81,8 +81,9 @@ function expectSameImage(pulled: ReadImage, source: ReadImage) {
 }
 
 /**
- * How many files under the data directory hold exactly the blob's bytes, whatever the storage
- * driver names them. The registry keeps a blob once (at the key `blobs/<alg>/<hex>`, or in
+ * How many files under the data directory hold exactly the blob's bytes (as the file's bytes,
+ * or inline in a key's file, where the filesystem driver keeps small objects), whatever the
+ * storage driver names them. The registry keeps a blob once (at the key `blobs/<alg>/<hex>`, or in
  * `data/<id>` when assembled from parts), so a mount must not add a copy, and an upload of bytes
  * it already has must not leave one behind.
  */
@@ -92,10 +93,17 @@ async function storedCopies(dataDir: string, blob: Descriptor): Promise<number> 
   let copies = 0;
   for (const file of files) {
     const path = join(file.parentPath, file.name);
-    if ((await stat(path)).size !== blob.size) continue;
-    if (sha256(await readFile(path)) === blob.digest) copies++;
+    if ((await stat(path)).size === blob.size && sha256(await readFile(path)) === blob.digest)
+      copies++;
+    else if (file.name.endsWith("#") && sha256(await inlineBytes(path)) === blob.digest) copies++;
   }
   return copies;
+}
+
+/** The bytes a key's file holds itself (a small object's), or none. */
+async function inlineBytes(path: string): Promise<Uint8Array> {
+  const meta: { inline?: string } = JSON.parse(await readFile(path, "utf8"));
+  return Buffer.from(meta.inline ?? "", "base64");
 }
 
 describe("skopeo", () => {

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, unlink, utimes, writeFile } from "no
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryStorage } from "../../src/storage/memory";
+import { INLINE_STORE_MAX } from "../../src/storage/fs/object-files";
 import { FSR2Bucket } from "../../src/storage/r2-fs";
 import { MIN_PART_SIZE, type ObjectStorage } from "../../src/storage/storage";
 import { defineStorageSuite } from "./driver-suite";
@@ -151,16 +152,56 @@ describe("FSR2Bucket on disk", () => {
   });
 
   test("replaced and deleted objects leave no data files behind", async () => {
-    await storage.put("churn", "one");
-    await storage.put("churn", "two");
-    const kept = await storage.put("kept", "three");
-    await storage.put("churn", "four");
+    const big = (fill: number) => new Uint8Array(INLINE_STORE_MAX + 1).fill(fill);
+    await storage.put("churn", big(1));
+    await storage.put("churn", big(2));
+    const kept = await storage.put("kept", big(3));
+    await storage.put("churn", "small, kept in its key's file");
+    await storage.put("churn", big(4));
     await storage.delete("churn");
 
     const files = (await filesUnder(join(dir, "data"))).filter((path) =>
       /[0-9a-f]{32}$/.test(path),
     );
     expect(files).toEqual([join(dir, "data", kept?.etag.slice(0, 2) ?? "", kept?.etag ?? "")]);
+  });
+
+  test("objects up to the inline size are stored in their key's file alone", async () => {
+    const edge = new Uint8Array(INLINE_STORE_MAX).map((_, i) => i % 251);
+    await storage.put("inline/edge", edge);
+    await storage.put("inline/empty", null);
+    await storage.put("inline/stream", { stream: new Blob(["streamed"]).stream(), length: 8 });
+
+    const files = await filesUnder(join(dir, "data"));
+    expect(files.filter((path) => /[0-9a-f]{32}$/.test(path))).toHaveLength(1);
+    const whole = await storage.get("inline/edge");
+    expect(new Uint8Array((await whole?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(edge);
+    const range = await storage.get("inline/edge", { range: { offset: 300, length: 5 } });
+    expect([...new Uint8Array((await range?.arrayBuffer()) ?? new ArrayBuffer(0))]).toEqual([
+      49, 50, 51, 52, 53,
+    ]);
+    expect(await (await storage.get("inline/empty"))?.text()).toBe("");
+    expect(await (await storage.get("inline/stream"))?.text()).toBe("streamed");
+  });
+
+  test("objects read while they flip between inline and a data file: always one whole version", async () => {
+    const versions = ["c".repeat(INLINE_STORE_MAX - 100), "d".repeat(INLINE_STORE_MAX + 100)];
+    const reader = new FSR2Bucket(dir);
+    await storage.put("flip", versions[0] ?? "");
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 1; i <= 100; i++) await storage.put("flip", versions[i % 2] ?? "");
+      writing = false;
+    })();
+    const outcomes: string[] = [];
+    while (writing) {
+      const read = await reader.get("flip");
+      const text = read ? await read.text() : "";
+      outcomes.push(versions.includes(text) && read?.size === text.length ? "whole" : "broken");
+    }
+    await writes;
+    expect(outcomes.length).toBeGreaterThan(10);
+    expect(outcomes.filter((outcome) => outcome !== "whole")).toEqual([]);
   });
 
   test("a replaced part leaves only its newest bytes in the upload", async () => {

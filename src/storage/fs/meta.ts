@@ -2,13 +2,17 @@
 import { randomBytes } from "node:crypto";
 import type { HttpMetadata, MultipartOptions, StoredObject } from "../storage";
 
-/** The JSON in a key's file; `etag` also names the data file holding the object's bytes. */
+/**
+ * The JSON in a key's file. A small object's bytes are in it, as base64 in `inline`; a larger
+ * one's are in the data file named by `etag`.
+ */
 export interface ObjectMeta {
   etag: string;
   size: number;
   uploaded: number;
   httpMetadata: HttpMetadata;
   customMetadata: Record<string, string>;
+  inline?: string;
 }
 
 const EVERYTHING: ReadonlySet<string> = new Set(["httpMetadata", "customMetadata"]);

@@ -1,11 +1,15 @@
 /**
- * An object on disk: its metadata file under keys/ and its data file under data/, named by etag.
+ * An object on disk: its metadata file under keys/ and, unless it is small, its data file under
+ * data/, named by etag. An object of at most INLINE_STORE_MAX bytes whose bytes are in memory
+ * (a manifest, a tag, a link, an upload session: most writes of a push) keeps them in its
+ * metadata file, so writing it creates one file instead of two and reading it opens one.
  *
  * Invariants, and why they hold:
  * - A reader sees an object whole or not at all, data and metadata together: the bytes go to a
- *   fresh data file named by the new etag, then the key's metadata file, which names that etag,
- *   is renamed into place. That one rename publishes the object; before it nothing points at the
- *   new bytes. Metadata and data are plain files, so they survive restarts.
+ *   fresh data file named by the new etag (or into the metadata itself), then the key's metadata
+ *   file, which names that etag, is renamed into place. That one rename publishes the object;
+ *   before it nothing points at the new bytes. Metadata and data are plain files, so they survive
+ *   restarts.
  * - The bytes at a data path never change: replacing or deleting an object removes its old data
  *   file, never rewrites it. A reader holding an old path (the `blob` slice, or the body of a
  *   large object, both opened lazily) gets that version whole or fails with ENOENT; it cannot
@@ -25,6 +29,8 @@ import { describe, type ObjectMeta } from "./meta";
 
 /** Objects this small are read into memory by `open`. */
 const INLINE_MAX = 256 * 1024;
+/** Objects this small, given as bytes, are stored in their metadata file. */
+export const INLINE_STORE_MAX = 8 * 1024;
 
 export class ObjectFiles {
   readonly #layout: Layout;
@@ -45,6 +51,10 @@ export class ObjectFiles {
    * its data file is gone (the key was replaced or deleted meanwhile).
    */
   async open(meta: ObjectMeta, { offset, length }: ResolvedRange) {
+    if (meta.inline !== undefined) {
+      const bytes = Buffer.from(meta.inline, "base64").subarray(offset, offset + length);
+      return { stream: bytesStream(bytes), blob: new Blob([bytes]) };
+    }
     const path = this.#layout.dataPath(meta.etag);
     try {
       if (length <= INLINE_MAX) {
@@ -61,13 +71,14 @@ export class ObjectFiles {
   }
 
   /**
-   * Points the key at the data file made from `source` (moved into data/), under the key's lock;
-   * `null`, with nothing moved, when `onlyIf` fails.
+   * Points the key at `meta`, under the key's lock: at the data file made from `source` (moved
+   * into data/), or at the bytes in `meta.inline` when there is no source. `null`, with nothing
+   * moved, when `onlyIf` fails.
    */
   async publish(
     key: string,
     path: string,
-    source: string,
+    source: string | undefined,
     meta: ObjectMeta,
     onlyIf?: Conditional,
   ): Promise<StoredObject | null> {
@@ -75,9 +86,9 @@ export class ObjectFiles {
       const current = await this.readMeta(path);
       if (!conditionHolds(onlyIf, current)) return null;
 
-      await this.#placeData(source, meta.etag);
+      if (source !== undefined) await this.#placeData(source, meta.etag);
       await replaceFile(this.#layout.tempPath(), path, JSON.stringify(meta), true);
-      if (current !== undefined) await unlinkQuietly(this.#layout.dataPath(current.etag));
+      if (current !== undefined) await this.#removeData(current);
       return describe(key, meta);
     });
   }
@@ -88,7 +99,7 @@ export class ObjectFiles {
       const meta = await this.readMeta(path);
       if (meta === undefined) return false;
       await unlinkQuietly(path);
-      await unlinkQuietly(this.#layout.dataPath(meta.etag));
+      await this.#removeData(meta);
       return true;
     });
   }
@@ -103,6 +114,10 @@ export class ObjectFiles {
         return;
       }
     }
+  }
+
+  async #removeData(meta: ObjectMeta): Promise<void> {
+    if (meta.inline === undefined) await unlinkQuietly(this.#layout.dataPath(meta.etag));
   }
 
   async #placeData(source: string, etag: string): Promise<void> {
