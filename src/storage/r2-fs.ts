@@ -30,7 +30,7 @@ import { describe, newMeta } from "./fs/meta";
 import { MultipartUploads } from "./fs/multipart";
 import { INLINE_STORE_MAX, ObjectFiles } from "./fs/object-files";
 import { startUp } from "./fs/startup";
-import { checkMetadata, checkPutSize, resolveRange, withBody } from "./rules";
+import { checkMetadata, checkPutSize, readSized, resolveRange, withBody } from "./rules";
 import type {
   GetOptions,
   KeyListResult,
@@ -96,8 +96,9 @@ export class FSR2Bucket implements ObjectStorage {
     await this.#ready;
 
     const meta = newMeta(sized.length, options);
-    if (sized.bytes !== undefined && sized.length <= INLINE_STORE_MAX) {
-      meta.inline = Buffer.from(sized.bytes).toString("base64");
+    if (sized.length <= INLINE_STORE_MAX) {
+      const bytes = sized.bytes ?? (await readSized(sized));
+      meta.inline = Buffer.from(bytes).toString("base64");
       return this.#objects.publish(key, path, undefined, meta, options.onlyIf);
     }
     const temp = this.#layout.tempPath();

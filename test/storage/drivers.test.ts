@@ -172,6 +172,11 @@ describe("FSR2Bucket on disk", () => {
     await storage.put("inline/empty", null);
     await storage.put("inline/stream", { stream: new Blob(["streamed"]).stream(), length: 8 });
 
+    await storage.put("data/stream", {
+      stream: new Blob([new Uint8Array(INLINE_STORE_MAX + 1)]).stream(),
+      length: INLINE_STORE_MAX + 1,
+    });
+
     const files = await filesUnder(join(dir, "data"));
     expect(files.filter((path) => /[0-9a-f]{32}$/.test(path))).toHaveLength(1);
     const whole = await storage.get("inline/edge");

@@ -1,8 +1,8 @@
 /**
  * An object on disk: its metadata file under keys/ and, unless it is small, its data file under
- * data/, named by etag. An object of at most INLINE_STORE_MAX bytes whose bytes are in memory
- * (a manifest, a tag, a link, an upload session: most writes of a push) keeps them in its
- * metadata file, so writing it creates one file instead of two and reading it opens one.
+ * data/, named by etag. An object of at most INLINE_STORE_MAX bytes (a manifest, a tag, a link,
+ * an upload session, a small blob: most writes of a push) keeps them in its metadata file, so
+ * writing it creates one file instead of two and reading it opens one.
  *
  * Invariants, and why they hold:
  * - A reader sees an object whole or not at all, data and metadata together: the bytes go to a
@@ -29,7 +29,7 @@ import { describe, type ObjectMeta } from "./meta";
 
 /** Objects this small are read into memory by `open`. */
 const INLINE_MAX = 256 * 1024;
-/** Objects this small, given as bytes, are stored in their metadata file. */
+/** Objects this small are stored in their metadata file. */
 export const INLINE_STORE_MAX = 8 * 1024;
 
 export class ObjectFiles {
