@@ -44,7 +44,8 @@ const QUICK: Sizes = {
 export const USAGE = `bun run bench [options] > table.md
 
   --mode local|worker   ours is the Bun server (local, default) or the Worker in wrangler dev
-  --rounds N            rounds over all phases, alternating which server goes first (default 3)
+  --rounds N            rounds over all phases, alternating which server goes first (default 4,
+                        an even number, so each goes first equally often)
   --duration S          seconds of each load measurement (default 20)
   --phases a,b,…        a subset, by number or id: 1 push, 2 pull, 3 blob-put, 4 blob-get,
                         5 chunked, 6 small-push, 7 manifest-get, 8 manifest-head, 9 tags,
@@ -67,7 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
 
   return {
     mode,
-    rounds: positive(flags, "rounds", quick ? 1 : 3),
+    rounds: positive(flags, "rounds", quick ? 1 : 4),
     duration,
     warmup: duration >= 10 ? 2 : 1,
     phases: (flags.get("phases") ?? "").split(",").filter(Boolean),
