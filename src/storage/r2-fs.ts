@@ -98,7 +98,9 @@ export class FSR2Bucket implements ObjectStorage {
     const meta = newMeta(sized.length, options);
     if (sized.length <= INLINE_STORE_MAX) {
       const bytes = sized.bytes ?? (await readSized(sized));
-      meta.inline = Buffer.from(bytes).toString("base64");
+      meta.inline = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+        "base64",
+      );
       return this.#objects.publish(key, path, undefined, meta, options.onlyIf);
     }
     const temp = this.#layout.tempPath();

@@ -1,4 +1,4 @@
-/** The part writer: exact parts in order, whatever the chunks, and a part left alone while written. */
+/** The part writer: exact parts in order, whatever the chunks; a part stays as handed over. */
 import { describe, expect, test } from "bun:test";
 import { PartWriter } from "../../src/registry/part-writer";
 

@@ -189,26 +189,6 @@ describe("FSR2Bucket on disk", () => {
     expect(await (await storage.get("inline/stream"))?.text()).toBe("streamed");
   });
 
-  test("objects read while they flip between inline and a data file: always one whole version", async () => {
-    const versions = ["c".repeat(INLINE_STORE_MAX - 100), "d".repeat(INLINE_STORE_MAX + 100)];
-    const reader = new FSR2Bucket(dir);
-    await storage.put("flip", versions[0] ?? "");
-    let writing = true;
-    const writes = (async () => {
-      for (let i = 1; i <= 100; i++) await storage.put("flip", versions[i % 2] ?? "");
-      writing = false;
-    })();
-    const outcomes: string[] = [];
-    while (writing) {
-      const read = await reader.get("flip");
-      const text = read ? await read.text() : "";
-      outcomes.push(versions.includes(text) && read?.size === text.length ? "whole" : "broken");
-    }
-    await writes;
-    expect(outcomes.length).toBeGreaterThan(10);
-    expect(outcomes.filter((outcome) => outcome !== "whole")).toEqual([]);
-  });
-
   test("a replaced part leaves only its newest bytes in the upload", async () => {
     const upload = await storage.createMultipartUpload("parts");
     await upload.uploadPart(3, "first try");
@@ -226,27 +206,35 @@ describe("FSR2Bucket on disk", () => {
     ]);
   });
 
-  test("small objects read during rewrites: always one whole version", async () => {
-    const versions = ["a".repeat(1000), "b".repeat(3000)];
-    const reader = new FSR2Bucket(dir);
-    await storage.put("flip", versions[1] ?? "");
-    let writing = true;
+  const rewrites: Array<[string, string[]]> = [
+    ["small objects", ["a".repeat(1000), "b".repeat(3000)]],
+    [
+      "objects flipping between inline and a data file",
+      ["c".repeat(INLINE_STORE_MAX - 100), "d".repeat(INLINE_STORE_MAX + 100)],
+    ],
+  ];
+  for (const [what, versions] of rewrites) {
+    test(`${what} read during rewrites: always one whole version`, async () => {
+      const reader = new FSR2Bucket(dir);
+      await storage.put("flip", versions[1] ?? "");
+      let writing = true;
 
-    const writes = (async () => {
-      for (let i = 0; i < 150; i++) await storage.put("flip", versions[i % 2] ?? "");
-      writing = false;
-    })();
-    const outcomes: string[] = [];
-    while (writing) {
-      const read = await reader.get("flip");
-      const text = read ? await read.text() : "";
-      outcomes.push(versions.includes(text) && read?.size === text.length ? "whole" : "broken");
-    }
-    await writes;
+      const writes = (async () => {
+        for (let i = 0; i < 150; i++) await storage.put("flip", versions[i % 2] ?? "");
+        writing = false;
+      })();
+      const outcomes: string[] = [];
+      while (writing) {
+        const read = await reader.get("flip");
+        const text = read ? await read.text() : "";
+        outcomes.push(versions.includes(text) && read?.size === text.length ? "whole" : "broken");
+      }
+      await writes;
 
-    expect(outcomes.length).toBeGreaterThan(10);
-    expect(outcomes.filter((outcome) => outcome !== "whole")).toEqual([]);
-  });
+      expect(outcomes.length).toBeGreaterThan(10);
+      expect(outcomes.filter((outcome) => outcome !== "whole")).toEqual([]);
+    });
+  }
 
   test("large objects read during rewrites: one whole version or a clean failure", async () => {
     const versions = [new Uint8Array(1024 * 1024).fill(97), new Uint8Array(2048 * 1024).fill(98)];
