@@ -244,6 +244,12 @@ function fileBytes(content: string | Uint8Array | number): Uint8Array {
   return content;
 }
 
+/**
+ * Every entry's modification time: fixed, so that the same files make the same layer digest
+ * whenever they are built (a clock second passing between two builds must not split them).
+ */
+const LAYER_MTIME = 1_700_000_000;
+
 function tarHeader(path: string, size: number, type: "0" | "5", mode: number): Uint8Array {
   const name = new TextEncoder().encode(path);
   if (name.byteLength > 100) throw new Error(`tar path over 100 bytes: ${path}`);
@@ -258,7 +264,7 @@ function tarHeader(path: string, size: number, type: "0" | "5", mode: number): U
   octal(108, 8, 0);
   octal(116, 8, 0);
   octal(124, 12, size);
-  octal(136, 12, Math.floor(Date.now() / 1000));
+  octal(136, 12, LAYER_MTIME);
   field(148, "        ");
   field(156, type);
   field(257, "ustar\u000000");
