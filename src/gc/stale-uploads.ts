@@ -8,7 +8,7 @@
  * wins and the session stays.
  */
 import { layout } from "../registry/layout";
-import type { UploadSession } from "../registry/upload-session";
+import { COLLECTOR_INSTANCE, type UploadSession } from "../registry/upload-session";
 import type { ObjectStorage } from "../storage/storage";
 
 export interface StaleUploadsOptions {
@@ -71,7 +71,7 @@ export class StaleUploads {
     const object = await this.#storage.get(key);
     if (!object) return true;
     const session = await object.json<UploadSession>();
-    session.lease = { owner: "gc", instance: "gc", expiresAt: NEVER };
+    session.lease = { owner: COLLECTOR_INSTANCE, instance: COLLECTOR_INSTANCE, expiresAt: NEVER };
     count();
     const taken = await this.#storage.put(key, JSON.stringify(session), {
       onlyIf: { etagMatches: object.etag },

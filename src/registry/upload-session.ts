@@ -45,9 +45,15 @@ export interface SessionStoreOptions {
   now: () => number;
   /** This process's identity. */
   instance: string;
-  /** True when this process is the only writer: leases of other instances are then dead. */
+  /** True when this process is the only server: leases of other servers are then dead. */
   singleInstance: boolean;
 }
+
+/**
+ * The instance named in the lease garbage collection takes on a session it is aborting. Every
+ * server honours it, a single-instance one included: it belongs to no server process.
+ */
+export const COLLECTOR_INSTANCE = "gc";
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -112,7 +118,8 @@ export class SessionStore {
 
   #alive(lease: Lease): boolean {
     const { now, singleInstance, instance } = this.#options;
-    if (singleInstance && lease.instance !== instance) return false;
+    const otherServer = lease.instance !== instance && lease.instance !== COLLECTOR_INSTANCE;
+    if (singleInstance && otherServer) return false;
     return lease.expiresAt > now();
   }
 }

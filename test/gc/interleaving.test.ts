@@ -5,8 +5,17 @@
  * succeeds and everything it needs survives, or it fails with an error a retry clears.
  */
 import { describe, expect, test } from "bun:test";
+import { Collector } from "../../src/gc/collector";
+import { typescriptHashEngine } from "../../src/hash/typescript-engine";
 import { parseDigest } from "../../src/registry/digest";
-import { CollectedMeanwhile, ManifestBlobUnknown } from "../../src/registry/errors";
+import {
+  BlobUploadUnknown,
+  CollectedMeanwhile,
+  ManifestBlobUnknown,
+  UploadRangeInvalid,
+} from "../../src/registry/errors";
+import { createRegistry } from "../../src/registry/registry";
+import type { ObjectStorage } from "../../src/storage/storage";
 import { randomBytes } from "../support/client";
 import { World } from "./world";
 
@@ -144,6 +153,46 @@ describe("garbage collection against a push at the worst moment", () => {
     await collector.resume();
     expect(await collector.runToEnd()).toBe("done");
     expect(await world.pulls(REPO, image)).toBe(true);
+  });
+
+  test("a session the collection is aborting is not taken by a single-instance server", async () => {
+    const world = new World();
+    const server = createRegistry({
+      storage: world.storage,
+      hashEngine: typescriptHashEngine,
+      singleInstance: true,
+    });
+    const session = await server.uploads.start(REPO, "sha256");
+    world.later(48);
+
+    // The collection has taken the session (it lists its carries next): a PATCH comes in.
+    let patched: Promise<unknown> | undefined;
+    const listKeys: ObjectStorage["listKeys"] = async (options) => {
+      if (options?.prefix === `uploads/${session.id}/`) {
+        patched ??= server.uploads
+          .append(REPO, session.id, { body: new Blob([randomBytes(1000)]).stream() })
+          .catch((error: unknown) => error);
+        await patched;
+      }
+      return world.storage.listKeys(options);
+    };
+    const storage = new Proxy(world.storage, {
+      get: (target, property) => {
+        if (property === "listKeys") return listKeys;
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const collector = new Collector(storage, {
+      hashEngine: typescriptHashEngine,
+      now: () => Date.now() + world.offset,
+    });
+    expect(await collector.start()).toBe(true);
+    expect(await collector.runToEnd()).toBe("done");
+
+    expect(await patched).toBeInstanceOf(UploadRangeInvalid);
+    expect((await collector.status()).last?.abandonedUploads).toBe(1);
+    await expect(server.uploads.status(REPO, session.id)).rejects.toBeInstanceOf(BlobUploadUnknown);
   });
 });
 
