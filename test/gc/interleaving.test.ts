@@ -52,7 +52,7 @@ describe("garbage collection against a push at the worst moment", () => {
     expect(report?.removedBlobs.count).toBe(0);
   });
 
-  test("a manifest PUT after claim fails with MANIFEST_BLOB_UNKNOWN; the retry succeeds", async () => {
+  test("a manifest PUT after claim is MANIFEST_BLOB_UNKNOWN; the retry succeeds", async () => {
     const { world, layer } = await withOrphanLayer();
     const bytes = await bytesOf(world, layer);
     const collector = await pausedAfter(world, "claim");
@@ -89,7 +89,7 @@ describe("garbage collection against a push at the worst moment", () => {
     expect(await world.pulls(OTHER, image)).toBe(true);
   });
 
-  test("an upload of the same bytes after claim fails with 503; its retry stores them", async () => {
+  test("an upload of the same bytes after claim is a 503; its retry stores them", async () => {
     const { world, layer } = await withOrphanLayer();
     const bytes = await bytesOf(world, layer);
     const collector = await pausedAfter(world, "claim");
@@ -155,7 +155,7 @@ describe("garbage collection against a push at the worst moment", () => {
     expect(await world.pulls(REPO, image)).toBe(true);
   });
 
-  test("a session the collection is aborting is not taken by a single-instance server", async () => {
+  test("a single-instance server does not take a session the collection aborts", async () => {
     const world = new World();
     const server = createRegistry({
       storage: world.storage,
